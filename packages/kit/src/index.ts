@@ -1,0 +1,9 @@
+export * from './contract.js';
+export { Channel, type ChannelOptions, type MetaInput } from './channel.js';
+export { defineTool, textResult, ToolRegistry, type ToolDefinition, type ToolResult, type ListedTool } from './tools.js';
+export { createLog, errorText, type Log } from './log.js';
+export { ChannelSettings, ensureDir, envPrefix, parseDotEnv, resolveStateDir, writeFileAtomic } from './state.js';
+export { runUntilStdinCloses } from './lifecycle.js';
+export { HttpError, decodeUtf8, listen, parsePort, readBody, refuseForeignRequest, secretsEqual } from './http.js';
+export { checkOutboundFile, type OutboundFile } from './files.js';
+export { chunkText, effectiveChunkLimit, type ChunkMode } from './chunk.js';

@@ -1,0 +1,5 @@
+export { Mailbox } from './mailbox.js';
+export { FakeHost, type FakeHostOptions, type ToolOutcome } from './fake-host.js';
+export { RawServer, type RawMessage } from './raw.js';
+export { channelContractSuite, type ContractSubject } from './contract-suite.js';
+export { tempStateDir, repoRoot } from './paths.js';

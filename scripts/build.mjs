@@ -1,0 +1,30 @@
+// Compiles every workspace (tsc -b) and bundles each channel server into the single file its
+// plugin's .mcp.json runs, so a plugin folder copied on its own starts with Node alone.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', root], { stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const channelsDir = join(root, 'channels');
+for (const name of readdirSync(channelsDir)) {
+  const entry = join(channelsDir, name, 'src/server.ts');
+  if (!existsSync(entry)) continue;
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile: join(channelsDir, name, 'bundle/server.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+    // Bundled CommonJS dependencies call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __ocRequire } from 'node:module'; const require = __ocRequire(import.meta.url);" },
+  });
+}
