@@ -1,21 +1,13 @@
 // The one test command (`npm test`): installs what is missing, builds, runs every test file
 // with Node's test runner, and ends with a line `N passed, N failed`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { build, ensureInstalled, root } from './setup.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const run = (cmd, args) => {
-  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error(`${cmd} ${args.join(' ')} failed`);
-    process.exit(result.status ?? 1);
-  }
-};
-
-if (!existsSync(join(root, 'node_modules/.package-lock.json'))) run('npm', ['ci']);
+ensureInstalled();
 await import('./ensure-chromium.mjs');
-run(process.execPath, [join(root, 'scripts/build.mjs')]);
+build();
 
 const filter = process.argv.slice(2);
 const files = [];
@@ -27,14 +19,13 @@ const walk = (dir) => {
     else if (name.endsWith('.test.js')) files.push(path);
   }
 };
-for (const group of ['packages', 'channels', 'bench']) {
-  for (const name of existsSync(join(root, group)) ? readdirSync(join(root, group)) : []) {
+for (const group of ['packages', 'channels']) {
+  for (const name of readdirSync(join(root, group))) {
     const dist = join(root, group, name, 'dist');
     if (existsSync(dist)) walk(dist);
   }
 }
-if (existsSync(join(root, 'bench/dist'))) walk(join(root, 'bench/dist'));
-const selected = [...new Set(files)].filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+const selected = files.filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
 if (selected.length === 0) {
   console.error('no test files found');
   process.exit(1);

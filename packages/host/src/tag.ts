@@ -17,6 +17,6 @@ export function renderChannelTag(source: string, content: string, meta: Record<s
   for (const [key, value] of Object.entries(meta)) {
     if (isUsableMetaKey(key)) attributes.push(`${key}="${escapeAttribute(value)}"`);
   }
-  const body = content.replace(/<\/channel/gi, '<\\/channel');
+  const body = content.replace(/<\/(channel)/gi, '<\\/$1');
   return `<channel ${attributes.join(' ')}>\n${body}\n</channel>`;
 }
