@@ -3,6 +3,7 @@
  * A channel's test file calls `channelContractSuite(...)` inside its own test file.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import type { ServerSpec } from '@openchannels/host';
 import { META_KEY_PATTERN } from '@openchannels/kit';
@@ -149,5 +150,41 @@ export function channelContractSuite(subject: ContractSubject): void {
         assert.ok(exit.at - stoppedAt <= 2000, `exited after ${exit.at - stoppedAt} ms`);
       });
     }
+
+    test('leaves no orphan when its host is killed outright', async () => {
+      const spec = subject.spec();
+      // A stand-in host process that starts the server on pipes, reports its pid, then waits.
+      const hostScript = `
+        const { spawn } = require('node:child_process');
+        const spec = JSON.parse(process.argv[1]);
+        const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'ignore'] });
+        child.stdout.once('data', () => console.log(child.pid));
+        child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'h', version: '0' } } }) + '\\n');
+      `;
+      const host = spawn(process.execPath, ['-e', hostScript, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const serverPid = await new Promise<number>((resolve, reject) => {
+        host.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+        host.once('exit', () => reject(new Error('stand-in host exited early')));
+      });
+      cleanups.push(() => {
+        try {
+          process.kill(serverPid, 'SIGKILL');
+        } catch {
+          // already gone, as it should be
+        }
+      });
+      host.kill('SIGKILL');
+      const deadline = Date.now() + 2500;
+      let alive = true;
+      while (alive && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          process.kill(serverPid, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      assert.equal(alive, false, `server ${serverPid} still running 2.5 s after its host was killed`);
+    });
   });
 }

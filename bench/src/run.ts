@@ -1,0 +1,9 @@
+/** `npm run bench`: every benchmark, each printing a table. `--quick` for a short smoke run. */
+import { benchStartup } from './startup.js';
+import { benchWebhookLatency, benchWebhookThroughput } from './webhook.js';
+
+const quick = process.argv.includes('--quick');
+console.log(`openchannels benchmarks · node ${process.version} · ${new Date().toISOString()}${quick ? ' · quick' : ''}`);
+await benchStartup(['fakechat', 'webhook'], quick ? 5 : 21);
+await benchWebhookLatency(quick ? 500 : 5000);
+await benchWebhookThroughput(5000, quick ? 2 : 10);
