@@ -119,7 +119,7 @@ export function listen(server: Server, { port, host, portVariable }: ListenOptio
 /** Parses a port variable; an invalid value is an error rather than a random port. */
 export function parsePort(value: string | undefined, fallback: number, variable: string): number {
   if (value === undefined || value === '') return fallback;
-  const port = Number(value);
+  const port = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`${variable}=${JSON.stringify(value)} is not a port number (0-65535)`);
   }

@@ -7,3 +7,18 @@ export { runUntilStdinCloses } from './lifecycle.js';
 export { HttpError, decodeUtf8, listen, parsePort, readBody, refuseForeignRequest, secretsEqual } from './http.js';
 export { checkOutboundFile, type OutboundFile } from './files.js';
 export { chunkText, effectiveChunkLimit, type ChunkMode } from './chunk.js';
+export {
+  AccessStore,
+  PAIRED_TEXT,
+  PAIRING_TTL_MS,
+  type Access,
+  type AccessStoreOptions,
+  type DmPolicy,
+  type GateResult,
+  type GroupPolicy,
+  type InboundMessage,
+  type OutboundRoute,
+  type PendingPairing,
+  type ReplyToMode,
+  type SendApproval,
+} from './access.js';

@@ -36,14 +36,9 @@ export function parseDotEnv(text: string): Record<string, string> {
     if (!line || line.startsWith('#')) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!match) continue;
-    let value = match[2]!;
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
-      value = value.slice(1, -1);
-    } else {
-      value = value.replace(/\s+#.*$/, '');
-    }
-    values[match[1]!] = value;
+    // A quoted value may be followed by a comment: KEY="a # b" # note → a # b.
+    const quoted = /^(["'])(.*?)\1(?:\s+#.*)?$/.exec(match[2]!);
+    values[match[1]!] = quoted ? quoted[2]! : match[2]!.replace(/\s+#.*$/, '');
   }
   return values;
 }
