@@ -75,12 +75,20 @@ export function expandVariables(value: string, vars: Record<string, string | und
   });
 }
 
-/** Reads the servers a plugin folder's `.mcp.json` declares, with variables expanded. */
-export function readPluginServers(pluginDir: string, env: NodeJS.ProcessEnv = process.env): ServerSpec[] {
+/**
+ * Reads the servers an MCP configuration file declares (a plugin folder's `.mcp.json` unless
+ * `configPath` names another), with variables expanded; `${CLAUDE_PLUGIN_ROOT}` is `pluginDir`.
+ */
+export function readPluginServers(
+  pluginDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  configPath?: string,
+): ServerSpec[] {
   const root = resolve(pluginDir);
-  const path = join(root, '.mcp.json');
-  const data = readJson(path, 'plugin server configuration (.mcp.json)') as { mcpServers?: unknown };
-  const servers = (data.mcpServers ?? data) as Record<string, McpServerEntry>;
+  const path = configPath ?? join(root, '.mcp.json');
+  const data = readJson(path, 'MCP server configuration') as { mcpServers?: unknown };
+  // A plugin's .mcp.json may list servers at its top level; other files only under mcpServers.
+  const servers = (data.mcpServers ?? (configPath ? {} : data)) as Record<string, McpServerEntry>;
   const vars = { ...env, CLAUDE_PLUGIN_ROOT: root };
   return Object.entries(servers).map(([name, entry]) => {
     if (typeof entry?.command !== 'string') throw new Error(`${path}: server "${name}" has no command`);

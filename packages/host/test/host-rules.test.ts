@@ -64,7 +64,7 @@ describe('plugin configuration', () => {
   test('a broken .mcp.json is a clear error naming the file', () => {
     const dir = tempStateDir();
     writeFileSync(join(dir, '.mcp.json'), '{"mcpServers": {');
-    assert.throws(() => readPluginServers(dir), /\.mcp\.json\) is not valid JSON: .*\.mcp\.json/);
+    assert.throws(() => readPluginServers(dir), /MCP server configuration is not valid JSON: .*\.mcp\.json/);
     mkdirSync(join(dir, 'x'));
     writeFileSync(join(dir, 'x', '.mcp.json'), '{"mcpServers": {"a": {"args": []}}}');
     assert.throws(() => readPluginServers(join(dir, 'x')), /server "a" has no command/);
