@@ -1,8 +1,11 @@
 /** The `openchannels` command line. */
 import { runConsole } from './console.js';
+import { RUN_USAGE, runSession } from './run.js';
 import { type ServerSpec, resolvePluginServer } from './plugins.js';
 
 const USAGE = `usage:
+  openchannels run [--channels <entry>...] -- <agent command> [args]
+                                           an ACP agent with channels (openchannels run --help)
   openchannels console <plugin>            a plugin of this marketplace (fakechat, webhook) or a plugin folder
   openchannels console [--name <name>] -- <command> [args]
                                            any channel server command (its events' source is <name>)
@@ -14,6 +17,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === 'run') {
+    if (rest.length === 0 || rest[0] === '--help') {
+      console.log(RUN_USAGE);
+      return rest.length === 0 ? 2 : 0;
+    }
+    return runSession(rest);
   }
   if (command !== 'console') {
     console.error(`unknown command ${command}\n${USAGE}`);

@@ -3,7 +3,9 @@
  * (`emit` an event, answer a permission request with `verdict`), and it records what it was
  * asked (`reply`, permission requests) so a test can read it back with `recorded`.
  *
- * Run as `node fixture-channel.js [name]`; FIXTURE_NO_PERMISSION=1 leaves out the permission relay.
+ * Run as `node fixture-channel.js [name]`; FIXTURE_NO_PERMISSION=1 leaves out the permission relay;
+ * FIXTURE_AUTO_VERDICT=allow:300 answers every permission request that way after 300 ms, as a
+ * remote user would.
  */
 import { Channel, type PermissionRequest, defineTool, runUntilStdinCloses } from '@openchannels/kit';
 import { z } from 'zod';
@@ -11,6 +13,7 @@ import { z } from 'zod';
 const name = process.argv[2] ?? 'fixture';
 const record: Array<{ kind: string; [key: string]: unknown }> = [];
 const relay = process.env.FIXTURE_NO_PERMISSION !== '1';
+const [autoBehavior, autoDelay] = (process.env.FIXTURE_AUTO_VERDICT ?? '').split(':');
 
 const channel: Channel = new Channel({
   name,
@@ -63,6 +66,9 @@ const channel: Channel = new Channel({
   onPermissionRequest: relay
     ? (request: PermissionRequest) => {
         record.push({ kind: 'permission_request', ...request });
+        if (autoBehavior === 'allow' || autoBehavior === 'deny') {
+          setTimeout(() => void channel.sendVerdict(request.request_id, autoBehavior), Number(autoDelay) || 0);
+        }
       }
     : undefined,
 });
