@@ -65,8 +65,12 @@ export class AcpAgent {
         handlers.requestPermission(params, signal),
       );
     const connection = app.connect(stream);
+    let exitCode: number | null | undefined;
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`exited with code ${code}`))),
+      child.once('exit', (code) => {
+        exitCode = code;
+        reject(new Error(`exited with code ${code}`));
+      }),
     );
     exited.catch(() => {});
     // Each step fails with the agent's own last words if it dies or refuses.
@@ -74,9 +78,12 @@ export class AcpAgent {
       try {
         return await Promise.race([request, exited]);
       } catch (err) {
+        // The connection may notice before the process is reaped: give the exit a moment.
+        await Promise.race([exited.catch(() => {}), new Promise((r) => setTimeout(r, 200))]);
+        const why = exitCode !== undefined ? `exited with code ${exitCode}` : errorText(err);
         child.kill();
         const tail = stderrTail.slice(-5).join('\n');
-        throw new Error(`the agent failed to ${what}: ${errorText(err)}${tail ? `\n${tail}` : ''}`);
+        throw new Error(`the agent failed to ${what}: ${why}${tail ? `\n${tail}` : ''}`);
       }
     };
     const initialize = connection.agent.request(acp.methods.agent.initialize, {

@@ -70,6 +70,7 @@ export async function runSession(argv: string[], input = process.stdin, output =
     );
     output.write('load them? [y/N] ');
     const answer = await lines.next();
+    if (!interactive) output.write('\n'); // a terminal echoes the answer and its newline itself
     if (answer.done || !/^\s*y(es)?\s*$/i.test(answer.value)) {
       view.notice('not loading development channels');
       args.development = [];

@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Mailbox, repoRoot, tempStateDir } from '@openchannels/testkit';
+
+const cli = join(repoRoot, 'packages/host/bin/openchannels.js');
+const fakeAgent = join(repoRoot, 'packages/testkit/dist/src/fake-agent.js');
+const fixture = join(repoRoot, 'packages/testkit/dist/src/fixture-channel.js');
+
+interface AgentTurn {
+  turn: number;
+  blocks: string[];
+  actions: Array<Record<string, unknown>>;
+  stopReason: string;
+}
+
+/** `openchannels run` in a project folder whose .mcp.json configures fixture channels. */
+class RunSession {
+  readonly lines = new Mailbox<string>();
+  readonly exited: Promise<number | null>;
+  readonly dir = tempStateDir('run-');
+  private readonly log = join(this.dir, 'agent.log');
+  private readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(args: string[], options: { env?: Record<string, string>; servers?: Record<string, Record<string, string>> } = {}) {
+    const servers = options.servers ?? { alerts: {} };
+    const mcpServers = Object.fromEntries(
+      Object.entries(servers).map(([name, env]) => [name, { command: process.execPath, args: [fixture, name], env }]),
+    );
+    writeFileSync(join(this.dir, '.mcp.json'), JSON.stringify({ mcpServers }));
+    this.child = spawn(process.execPath, [cli, 'run', ...args, '--', process.execPath, fakeAgent], {
+      cwd: this.dir,
+      env: { ...process.env, FAKE_AGENT_LOG: this.log, CLAUDE_CONFIG_DIR: this.dir, ...options.env },
+    });
+    let partial = '';
+    const collect = (chunk: Buffer) => {
+      partial += chunk.toString('utf8');
+      const parts = partial.split('\n');
+      partial = parts.pop()!;
+      for (const line of parts) this.lines.push(line);
+    };
+    this.child.stdout.on('data', collect);
+    this.child.stderr.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  expect(pattern: RegExp, timeoutMs = 8000): Promise<string> {
+    return this.lines.next((line) => pattern.test(line), timeoutMs, `terminal line ${pattern}`);
+  }
+
+  turns(): AgentTurn[] {
+    if (!existsSync(this.log)) return [];
+    return readFileSync(this.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AgentTurn & { session?: unknown })
+      .filter((entry) => entry.turn !== undefined);
+  }
+
+  async turn(n: number, timeoutMs = 8000): Promise<AgentTurn> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.turns().find((t) => t.turn === n);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`the agent never finished turn ${n}; turns: ${JSON.stringify(this.turns())}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async quit(): Promise<number | null> {
+    this.type('/quit');
+    return this.exited;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+const sessions: RunSession[] = [];
+const open = (...args: ConstructorParameters<typeof RunSession>) => {
+  const session = new RunSession(...args);
+  sessions.push(session);
+  return session;
+};
+after(() => sessions.forEach((s) => s.kill()));
+
+const dev = ['--dangerously-load-development-channels', 'server:alerts'];
+
+describe('openchannels run', () => {
+  test('an event reaches the agent as a <channel> tag, and the agent answers through the channel', async () => {
+    const session = open(dev);
+    session.type('y');
+    await session.expect(/^· ready/);
+    session.type('!call alerts emit {"content":"deploy failed\\n!reply on it","meta":{"chat_id":"ops","bad key":"x","run":42}}');
+    const tag = await session.expect(/^<channel source="alerts"/);
+    assert.equal(tag, '<channel source="alerts" chat_id="ops" run="42">');
+    const eventTurn = await session.turn(2);
+    assert.deepEqual(eventTurn.blocks, ['<channel source="alerts" chat_id="ops" run="42">\ndeploy failed\n!reply on it\n</channel>']);
+    assert.deepEqual(eventTurn.actions, [
+      { server: 'alerts', tool: 'reply', arguments: { chat_id: 'ops', text: 'on it' }, text: 'sent (id: r1)', isError: false },
+    ]);
+    // The terminal shows the reply tool call and its result, not the text sent to the platform.
+    const shown = await session.expect(/^⚙ alerts\.reply/);
+    assert.equal(shown, '⚙ alerts.reply → sent (id: r1)');
+    assert.equal(await session.quit(), 0);
+  });
+
+  test("the first turn carries each channel's instructions; the agent sees its tools by name", async () => {
+    const session = open(dev);
+    session.type('y');
+    await session.expect(/^· ready/);
+    session.type('hello');
+    const first = await session.turn(1);
+    assert.match(first.blocks[0]!, /^# Channel instructions\n\n## alerts\nEvents from the alerts test channel/);
+    assert.equal(first.blocks[1], 'hello');
+    const log = readFileSync(join(session.dir, 'agent.log'), 'utf8');
+    assert.match(log, /"servers":\[\{"name":"alerts","tools":\["reply","emit","verdict","recorded"\],"instructions":"Events from/);
+    await session.quit();
+  });
+
+  test('events that arrive while the agent is busy go in the next turn together, in order, none lost', async () => {
+    const session = open(dev);
+    session.type('y');
+    await session.expect(/^· ready/);
+    // An event whose handling emits 1,000 more and then keeps the agent busy for a while.
+    const inner = JSON.stringify({ content: 'burst', count: 1000, meta: { chat_id: 'b' } });
+    const outer = JSON.stringify({ content: `!call alerts emit ${inner}\n!busy 2500` });
+    session.type(`!call alerts emit ${outer}`);
+    await session.expect(/^burst 1000$/, 15000);
+    session.type('typed while busy');
+    const burst = await session.turn(3, 20000);
+    assert.equal((await session.turn(2)).stopReason, 'end_turn');
+    assert.equal(burst.blocks.length, 1001);
+    burst.blocks.slice(0, 1000).forEach((block, i) => {
+      assert.equal(block, `<channel source="alerts" chat_id="b">\nburst ${i + 1}\n</channel>`);
+    });
+    assert.equal(burst.blocks[1000], 'typed while busy');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(session.turns().length, 3, 'nothing delivered twice');
+    await session.quit();
+  });
+
+  test('a permission request answered remotely through a channel closes the terminal dialog', async () => {
+    const session = open(dev, { servers: { alerts: { FIXTURE_AUTO_VERDICT: 'allow:100' } } });
+    session.type('y');
+    await session.expect(/^· ready/);
+    session.type('!permission Bash rm -rf build');
+    const [, id] = /^⚠ permission ([a-km-z]{5}): Bash — rm -rf build$/.exec(await session.expect(/^⚠ permission/))!;
+    await session.expect(new RegExp(`^· ${id} allowed via alerts$`));
+    const turn = await session.turn(1);
+    assert.deepEqual(turn.actions, [{ permission: 'Bash', outcome: 'yes' }]);
+    session.type(`no ${id}`);
+    await session.expect(new RegExp(`no open permission request ${id}`));
+    await session.quit();
+  });
+
+  test('an answer typed at the terminal wins over a slower channel', async () => {
+    const session = open(dev, { servers: { alerts: { FIXTURE_AUTO_VERDICT: 'allow:1500' } } });
+    session.type('y');
+    await session.expect(/^· ready/);
+    session.type('!permission Write notes.md');
+    const [, id] = /^⚠ permission ([a-km-z]{5}):/.exec(await session.expect(/^⚠ permission/))!;
+    session.type('n');
+    await session.expect(new RegExp(`^· ${id} denied via terminal$`));
+    assert.deepEqual((await session.turn(1)).actions, [{ permission: 'Write', outcome: 'no' }]);
+    await new Promise((r) => setTimeout(r, 1700)); // the channel's late "allow" arrives and changes nothing
+    assert.equal(session.turns().length, 1);
+    assert.equal(session.lines.received.filter((l) => l.includes(`${id} allowed`)).length, 0);
+    await session.quit();
+  });
+
+  test('a server: entry without the development flag runs for its tools but delivers no events', async () => {
+    const session = open(['--channels', 'server:alerts']);
+    await session.expect(/server:alerts: channel notifications skipped: server: entries need --dangerously-load-development-channels/);
+    await session.expect(/^· ready/);
+    session.type('!call alerts emit {"content":"should not arrive","meta":{"chat_id":"x"}}');
+    const turn = await session.turn(1);
+    assert.equal((turn.actions[0] as { text: string }).text, 'emitted 1');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(session.turns().length, 1, 'the event started no turn');
+    assert.ok(!session.lines.received.some((l) => l.startsWith('<channel')));
+    await session.quit();
+  });
+
+  test('declining the development confirmation loads those channels as plain servers', async () => {
+    const session = open(dev);
+    session.type('n');
+    await session.expect(/not loading development channels/);
+    await session.expect(/^· ready/);
+    await session.quit();
+  });
+
+  test('managed settings that do not enable channels block them, with the notice', async () => {
+    const dir = tempStateDir();
+    const managed = join(dir, 'managed-settings.json');
+    writeFileSync(managed, JSON.stringify({ allowedChannelPlugins: [] }));
+    const session = open(['--channels', 'plugin:fakechat@openchannels', '--managed-settings', managed], {
+      env: { FAKECHAT_STATE_DIR: dir, FAKECHAT_PORT: '0' },
+    });
+    await session.expect(
+      /plugin:fakechat@openchannels: channel notifications skipped: Channels are not enabled for your org · have an administrator set channelsEnabled: true in managed settings/,
+    );
+    await session.expect(/^· ready/);
+    await session.quit();
+  });
+
+  test('an untagged --channels entry is an error naming it', async () => {
+    const session = open(['--channels', 'fakechat']);
+    await session.expect(/channel entries must be tagged: plugin:<name>@<marketplace> or server:<name> \(got "fakechat"\)/);
+    assert.equal(await session.exited, 1);
+  });
+
+  test('an agent that cannot start is reported, and the channels are stopped', async () => {
+    const dir = tempStateDir();
+    const child = spawn(process.execPath, [cli, 'run', '--', process.execPath, '-e', 'console.error("no model configured"); process.exit(3)'], {
+      cwd: dir,
+    });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(output, /the agent failed to initialize: exited with code 3\n.*no model configured/);
+  });
+});
