@@ -5,27 +5,14 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { type TestContext, after, before, test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
-import { tempStateDir } from '@openchannels/testkit';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { launchChromium, tempStateDir } from '@openchannels/testkit';
+import type { Browser, Page } from 'playwright-core';
 import { type Fakechat, startFakechat } from './helpers.js';
 
 let browser: Browser;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(() => browser?.close());
