@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, each printing a table. `--quick` for a short smoke run. */
+import { benchHost } from './host.js';
 import { benchStartup } from './startup.js';
 import { benchWebhookLatency, benchWebhookThroughput } from './webhook.js';
 
@@ -7,3 +8,4 @@ console.log(`openchannels benchmarks · node ${process.version} · ${new Date().
 await benchStartup(['fakechat', 'webhook'], quick ? 5 : 21);
 await benchWebhookLatency(quick ? 500 : 5000);
 await benchWebhookThroughput(5000, quick ? 2 : 10);
+await benchHost(quick ? 2 : 5, quick ? 50 : 300);

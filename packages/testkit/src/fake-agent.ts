@@ -42,27 +42,31 @@ const app = acp
     agentInfo: { name: 'fake-agent', version: '0.0.0' },
   }))
   .onRequest(acp.methods.agent.session.new, async ({ params }) => {
-    const described = [];
-    for (const server of params.mcpServers) {
-      if (!('command' in server)) continue;
-      const client = new Client({ name: 'fake-agent', version: '0' });
-      await client.connect(
-        new StdioClientTransport({
-          command: server.command,
-          args: server.args,
-          env: Object.fromEntries(server.env.map((e) => [e.name, e.value])),
-          stderr: 'inherit',
-        }),
-      );
-      servers.set(server.name, client);
-      const { tools } = await client.listTools();
-      described.push({ name: server.name, tools: tools.map((t) => t.name), instructions: client.getInstructions() ?? '' });
-    }
+    // Started in parallel, as a real agent starts its MCP servers.
+    const stdioServers = params.mcpServers.filter((server) => 'command' in server);
+    const described = await Promise.all(
+      stdioServers.map(async (server) => {
+        const client = new Client({ name: 'fake-agent', version: '0' });
+        await client.connect(
+          new StdioClientTransport({
+            command: server.command,
+            args: server.args,
+            env: Object.fromEntries(server.env.map((e) => [e.name, e.value])),
+            stderr: 'inherit',
+          }),
+        );
+        servers.set(server.name, client);
+        const { tools } = await client.listTools();
+        return { name: server.name, tools: tools.map((t) => t.name), instructions: client.getInstructions() ?? '' };
+      }),
+    );
     record({ session: { cwd: params.cwd, servers: described } });
     return { sessionId: 'fake-session-1' };
   })
   .onNotification(acp.methods.agent.session.cancel, () => cancelTurn?.())
   .onRequest(acp.methods.agent.session.prompt, async ({ params, client }) => {
+    // Wall-clock time with sub-millisecond precision, comparable with other processes' clocks.
+    const receivedAt = performance.timeOrigin + performance.now();
     turn += 1;
     const texts = params.prompt.flatMap((block) => (block.type === 'text' ? [block.text] : []));
     const say = (text: string) =>
@@ -116,7 +120,7 @@ const app = acp
         }
       }
     }
-    record({ turn, blocks: texts, actions, stopReason });
+    record({ turn, receivedAt, blocks: texts, actions, stopReason });
     await say(`turn ${turn}: ${texts.length} block${texts.length === 1 ? '' : 's'}\n`);
     return { stopReason };
   });
