@@ -22,3 +22,6 @@ export {
   type ReplyToMode,
   type SendApproval,
 } from './access.js';
+export { Hub, hubAddress, type HubOptions, type LeaderContext, type PlatformConnection, type SessionInfo } from './hub.js';
+export { Spool, type SpooledEvent } from './spool.js';
+export { jsonLine, onJsonLines } from './json-lines.js';
