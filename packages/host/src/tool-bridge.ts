@@ -9,7 +9,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ToolResult, errorText, textResult } from '@openchannels/kit';
+import { type ToolResult, errorText, jsonLine, onJsonLines, textResult } from '@openchannels/kit';
 import type { McpServerStdio } from '@agentclientprotocol/sdk';
 import type { ChannelConnection } from './connection.js';
 
@@ -64,9 +64,8 @@ export class ToolBridge {
 }
 
 function serve(socket: Socket, channels: ReadonlyMap<string, ChannelConnection>, onCall: (call: ToolCallSeen) => void) {
-  let partial = '';
   const answer = (id: number, body: { result: unknown } | { error: string }) => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify({ id, ...body })}\n`);
+    if (!socket.destroyed) socket.write(jsonLine({ id, ...body }));
   };
   const handle = async (request: BridgeRequest) => {
     const channel = channels.get(request.channel);
@@ -83,21 +82,13 @@ function serve(socket: Socket, channels: ReadonlyMap<string, ChannelConnection>,
     onCall({ channel: request.channel, tool: request.tool, arguments: request.arguments, result });
     answer(request.id, { result });
   };
-  socket.on('data', (chunk) => {
-    partial += chunk.toString('utf8');
-    let newline: number;
-    while ((newline = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, newline);
-      partial = partial.slice(newline + 1);
-      let request: BridgeRequest;
-      try {
-        request = JSON.parse(line) as BridgeRequest;
-      } catch {
-        socket.destroy();
-        return;
-      }
+  onJsonLines(
+    socket,
+    (message) => {
+      const request = message as BridgeRequest;
       handle(request).catch((err) => answer(request.id, { error: errorText(err) }));
-    }
-  });
+    },
+    () => socket.destroy(),
+  );
   socket.on('error', () => socket.destroy());
 }

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { ListedTool, ToolResult } from '@openchannels/kit';
+import { type ListedTool, type ToolResult, jsonLine, onJsonLines } from '@openchannels/kit';
 import type { BridgeRequest } from './tool-bridge.js';
 
 const [socketPath, channel] = process.argv.slice(2);
@@ -19,19 +19,17 @@ if (!socketPath || !channel) {
 const socket = connect(socketPath);
 const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
 let nextId = 1;
-let partial = '';
-socket.on('data', (chunk) => {
-  partial += chunk.toString('utf8');
-  let newline: number;
-  while ((newline = partial.indexOf('\n')) >= 0) {
-    const reply = JSON.parse(partial.slice(0, newline)) as { id: number; result?: unknown; error?: string };
-    partial = partial.slice(newline + 1);
+onJsonLines(
+  socket,
+  (message) => {
+    const reply = message as { id: number; result?: unknown; error?: string };
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
     if (reply.error !== undefined) waiter?.reject(new Error(reply.error));
     else waiter?.resolve(reply.result);
-  }
-});
+  },
+  (line) => process.stderr.write(`${channel} tool proxy: ignored a malformed reply: ${line.slice(0, 80)}\n`),
+);
 socket.on('error', (err) => {
   process.stderr.write(`${channel} tool proxy: host unreachable: ${err.message}\n`);
   process.exit(1);
@@ -44,7 +42,7 @@ function ask<T>(request: Request): Promise<T> {
   const id = nextId++;
   return new Promise<T>((resolve, reject) => {
     pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-    socket.write(`${JSON.stringify({ id, ...request })}\n`);
+    socket.write(jsonLine({ id, ...request }));
   });
 }
 
