@@ -60,7 +60,13 @@ export class AcpAgent {
     );
     const app = acp
       .client({ name: 'openchannels' })
-      .onNotification(acp.methods.client.session.update, ({ params }) => handlers.onUpdate(params.update))
+      // Parsed leniently: agents built on older or newer ACP releases send update kinds this SDK
+      // does not know, and those are simply not shown rather than reported as errors.
+      .onNotification(
+        acp.methods.client.session.update,
+        (params: unknown) => params as acp.SessionNotification,
+        ({ params }) => handlers.onUpdate(params.update),
+      )
       .onRequest(acp.methods.client.session.requestPermission, ({ params, signal }) =>
         handlers.requestPermission(params, signal),
       );

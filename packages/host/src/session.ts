@@ -193,7 +193,9 @@ export class HostSession {
   private async askPermission(request: acp.RequestPermissionRequest, signal: AbortSignal): Promise<acp.RequestPermissionResponse> {
     const { toolCall, options } = request;
     const meta = toolCall._meta as { claudeCode?: { toolName?: string } } | undefined | null;
-    const toolName = meta?.claudeCode?.toolName ?? toolCall.kind ?? 'tool';
+    // Claude's adapter names the tool in _meta; otherwise the kind says more than 'other' does.
+    const kind = toolCall.kind && toolCall.kind !== 'other' ? toolCall.kind : undefined;
+    const toolName = meta?.claudeCode?.toolName ?? kind ?? toolCall.title ?? 'tool';
     const description = toolCall.title ?? toolName;
     const preview = inputPreview(toolCall.rawInput ?? {});
     const { id, answered } = this.broker.openRequest();

@@ -23,13 +23,17 @@ export class RunSession {
   private readonly log = join(this.dir, 'agent.log');
   private readonly child: ChildProcessWithoutNullStreams;
 
-  constructor(args: string[], options: { env?: Record<string, string>; servers?: Record<string, Record<string, string>> } = {}) {
+  constructor(
+    args: string[],
+    options: { env?: Record<string, string>; servers?: Record<string, Record<string, string>>; agent?: string[] } = {},
+  ) {
     const servers = options.servers ?? { alerts: {} };
     const mcpServers = Object.fromEntries(
       Object.entries(servers).map(([name, env]) => [name, { command: process.execPath, args: [fixture, name], env }]),
     );
     writeFileSync(join(this.dir, '.mcp.json'), JSON.stringify({ mcpServers }));
-    this.child = spawn(process.execPath, [cli, 'run', ...args, '--', process.execPath, fakeAgent], {
+    const agent = options.agent ?? [process.execPath, fakeAgent];
+    this.child = spawn(process.execPath, [cli, 'run', ...args, '--', ...agent], {
       cwd: this.dir,
       env: { ...process.env, FAKE_AGENT_LOG: this.log, CLAUDE_CONFIG_DIR: this.dir, ...options.env },
     });

@@ -5,7 +5,8 @@
  *
  * Run as `node fixture-channel.js [name]`; FIXTURE_NO_PERMISSION=1 leaves out the permission relay;
  * FIXTURE_AUTO_VERDICT=allow:300 answers every permission request that way after 300 ms, as a
- * remote user would.
+ * remote user would; FIXTURE_EMIT_AFTER=300:{"content":...,"meta":...} emits that event 300 ms
+ * after start, as if it arrived from the platform.
  */
 import { Channel, type PermissionRequest, defineTool, runUntilStdinCloses } from '@openchannels/kit';
 import { z } from 'zod';
@@ -74,4 +75,9 @@ const channel: Channel = new Channel({
 });
 
 await channel.connect();
+const scheduled = /^(\d+):(.*)$/s.exec(process.env.FIXTURE_EMIT_AFTER ?? '');
+if (scheduled) {
+  const event = JSON.parse(scheduled[2]!) as { content: string; meta?: Record<string, string> };
+  setTimeout(() => void channel.emit(event.content, event.meta), Number(scheduled[1]));
+}
 runUntilStdinCloses({ log: channel.log, cleanup: () => channel.close() });

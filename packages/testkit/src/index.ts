@@ -4,3 +4,4 @@ export { RawServer, type RawMessage } from './raw.js';
 export { channelContractSuite, type ContractSubject } from './contract-suite.js';
 export { tempStateDir, repoRoot } from './paths.js';
 export { launchChromium } from './browser.js';
+export { FakeModelApi, scriptedAnswer } from './fake-model-api.js';
