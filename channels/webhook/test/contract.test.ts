@@ -1,17 +1,17 @@
-import { join } from 'node:path';
-import { readPluginServers } from '@openchannels/host';
-import { channelContractSuite, repoRoot, tempStateDir } from '@openchannels/testkit';
+import { channelContractSuite } from '@openchannels/testkit';
+import { VERIFIED_CONFIG, VERIFIED_DOTENV, ciHeaders, listeningPort, send, webhookSpec } from './helpers.js';
 
-const pluginDir = join(repoRoot, 'channels/webhook');
 channelContractSuite({
   name: 'webhook',
-  relaysPermissions: false,
-  spec: () => {
-    const [spec] = readPluginServers(pluginDir);
-    return { ...spec!, env: { WEBHOOK_STATE_DIR: tempStateDir(), WEBHOOK_PORT: '0' } };
-  },
+  relaysPermissions: true,
+  spec: () => webhookSpec({ config: VERIFIED_CONFIG, dotenv: VERIFIED_DOTENV }),
   triggerEvent: async (host) => {
-    const [, port] = await host.stderrMatch(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-    await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'build failed' });
+    const response = await send(await listeningPort(host), { body: 'build failed on main' });
+    if (response.status !== 202) throw new Error(`POST / answered ${response.status}: ${response.text}`);
+  },
+  answerPermission: async (host, requestId, behavior) => {
+    const body = `${behavior === 'allow' ? 'yes' : 'no'} ${requestId}`;
+    const response = await send(await listeningPort(host), { path: '/ci', headers: ciHeaders(body), body });
+    if (response.status !== 200) throw new Error(`verdict answered ${response.status}: ${response.text}`);
   },
 });

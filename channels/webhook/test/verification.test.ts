@@ -1,0 +1,195 @@
+/** Named sources end to end: GitHub, generic HMAC and bearer verification, replays, and GitHub events. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  ALERTS_TOKEN,
+  CI_SECRET,
+  VERIFIED_CONFIG,
+  VERIFIED_DOTENV,
+  type Webhook,
+  ciHeaders,
+  githubHeaders,
+  hmacHex,
+  send,
+  startWebhook,
+} from './helpers.js';
+import { pullRequestOpened, push } from './github-payloads.js';
+
+describe('verified sources', () => {
+  let webhook: Webhook;
+  before(async () => {
+    webhook = await startWebhook({ config: VERIFIED_CONFIG, dotenv: VERIFIED_DOTENV });
+  });
+  after(() => webhook.host.close());
+
+  const refusedMarkers: string[] = [];
+  const marker = (what: string) => {
+    const text = `refused-${what}-${refusedMarkers.length}`;
+    refusedMarkers.push(text);
+    return text;
+  };
+  const post = (path: string, headers: Record<string, string>, body: string) => send(webhook.port, { path, headers, body });
+
+  test('a signed GitHub push arrives as a readable summary with GitHub meta', async () => {
+    const body = JSON.stringify(push);
+    const headers = githubHeaders('push', body);
+    const response = await post('/github', headers, body);
+    assert.equal(response.status, 202, response.text);
+    const { chat_id } = JSON.parse(response.text) as { chat_id: string };
+    const event = await webhook.host.nextEvent((e) => e.meta?.chat_id === chat_id);
+    assert.equal(
+      event.content,
+      'alice pushed 3 commits to main in acme/app: Bump version to 1.4.0\nhttps://github.com/acme/app/compare/6113728f27ae...0d1a26e67d8f',
+    );
+    assert.deepEqual(event.meta, {
+      chat_id,
+      path: '/github',
+      method: 'POST',
+      hook: 'github',
+      event: 'push',
+      repository: 'acme/app',
+      sender: 'alice',
+      delivery: headers['x-github-delivery'],
+      content_type: 'application/json',
+    });
+  });
+
+  test('a signed pull_request event names the action, number and title', async () => {
+    const body = JSON.stringify(pullRequestOpened);
+    const response = await post('/github', githubHeaders('pull_request', body), body);
+    assert.equal(response.status, 202, response.text);
+    const event = await webhook.host.nextEvent((e) => e.meta?.event === 'pull_request');
+    assert.equal(
+      event.content,
+      'alice opened pull request #12 in acme/app: Retry uploads on 503\nUploads fail when the store is busy.\r\nThis retries three times with backoff.\nhttps://github.com/acme/app/pull/12',
+    );
+    assert.equal(event.meta?.action, 'opened');
+    assert.equal(event.meta?.repository, 'acme/app');
+  });
+
+  test('a form-encoded GitHub delivery is read from its payload field', async () => {
+    const body = new URLSearchParams({ payload: JSON.stringify(push) }).toString();
+    const headers: Record<string, string> = { ...githubHeaders('push', body), 'content-type': 'application/x-www-form-urlencoded' };
+    const response = await post('/github', headers, body);
+    assert.equal(response.status, 202, response.text);
+    const event = await webhook.host.nextEvent((e) => e.meta?.delivery === headers['x-github-delivery']);
+    assert.match(event.content, /^alice pushed 3 commits to main in acme\/app/);
+  });
+
+  test('a wrong or missing GitHub signature is refused with 401', async () => {
+    const body = JSON.stringify({ ...push, ref: `refs/heads/${marker('gh-wrong')}` });
+    const forged = await post('/github', githubHeaders('push', body, 'not-the-secret'), body);
+    assert.equal(forged.status, 401);
+    assert.equal(forged.text, "X-Hub-Signature-256 does not match the body and this source's secret\n");
+    const { 'x-hub-signature-256': _dropped, ...unsigned } = githubHeaders('push', body);
+    const missing = await post('/github', unsigned, body);
+    assert.equal(missing.status, 401);
+    assert.match(missing.text, /^missing X-Hub-Signature-256 header/);
+    const tampered = await post('/github', githubHeaders('push', body), body.replace('alice', 'mallory'));
+    assert.equal(tampered.status, 401, 'a body changed after signing');
+  });
+
+  test('paths below a source belong to it and need its verification', async () => {
+    const body = marker('subpath');
+    const response = await post('/github/hooks/1', { 'content-type': 'text/plain' }, body);
+    assert.equal(response.status, 401);
+    const signedBody = JSON.stringify(push);
+    const signed = await post('/github/hooks/1', githubHeaders('push', signedBody), signedBody);
+    assert.equal(signed.status, 202);
+    const event = await webhook.host.nextEvent((e) => e.meta?.path === '/github/hooks/1');
+    assert.equal(event.meta?.hook, 'github');
+  });
+
+  test('a replayed GitHub delivery is refused with 409 and delivered once', async () => {
+    const body = JSON.stringify({ ...push, ref: 'refs/heads/replayed' });
+    const headers = githubHeaders('push', body);
+    assert.equal((await post('/github', headers, body)).status, 202);
+    const again = await post('/github', headers, body);
+    assert.equal(again.status, 409);
+    assert.equal(again.text, `delivery ${headers['x-github-delivery']} was already received\n`);
+    const events = await webhook.host.events.settle(300);
+    assert.equal(events.filter((e) => e.meta?.delivery === headers['x-github-delivery']).length, 1);
+  });
+
+  test('generic HMAC: a fresh signed timestamp is accepted, with the delivery id in meta', async () => {
+    const body = 'nightly build failed: 3 tests';
+    const headers = ciHeaders(body);
+    const response = await post('/ci', headers, body);
+    assert.equal(response.status, 202, response.text);
+    const event = await webhook.host.nextEvent((e) => e.content === body);
+    assert.equal(event.meta?.hook, 'ci');
+    assert.equal(event.meta?.delivery, headers['x-delivery-id']);
+    const bareBody = 'signed without the sha256= prefix';
+    const bare = ciHeaders(bareBody);
+    bare['x-signature'] = hmacHex(CI_SECRET, `${bare['x-timestamp']}.`, bareBody);
+    assert.equal((await post('/ci', bare, bareBody)).status, 202, 'a bare hex digest works too');
+  });
+
+  test('generic HMAC: stale timestamps, unsigned timestamps and bad signatures are refused with 401', async () => {
+    const stale = marker('stale');
+    const staleResponse = await post('/ci', ciHeaders(stale, { timestamp: Math.floor(Date.now() / 1000) - 301 }), stale);
+    assert.equal(staleResponse.status, 401);
+    assert.match(staleResponse.text, /^X-Timestamp is 30[12] s away from this server's clock; the tolerance is 300 s/);
+    const future = marker('future');
+    assert.equal((await post('/ci', ciHeaders(future, { timestamp: Math.floor(Date.now() / 1000) + 3600 }), future)).status, 401);
+
+    const moved = marker('moved');
+    const headers = ciHeaders(moved);
+    headers['x-timestamp'] = String(Number(headers['x-timestamp']) + 5); // the signature covers the timestamp
+    const movedResponse = await post('/ci', headers, moved);
+    assert.equal(movedResponse.status, 401);
+    assert.match(movedResponse.text, /^X-Signature does not match/);
+
+    const bodyOnly = marker('body-only');
+    const { 'x-signature': _s, ...rest } = ciHeaders(bodyOnly);
+    const bodyOnlyResponse = await post('/ci', { ...rest, 'x-signature': hmacHex(CI_SECRET, bodyOnly) }, bodyOnly);
+    assert.equal(bodyOnlyResponse.status, 401, 'the signed string is <timestamp>.<body>');
+
+    const noTimestamp = marker('no-timestamp');
+    const { 'x-timestamp': _t, ...withoutTimestamp } = ciHeaders(noTimestamp);
+    const noTimestampResponse = await post('/ci', withoutTimestamp, noTimestamp);
+    assert.equal(noTimestampResponse.status, 401);
+    assert.equal(noTimestampResponse.text, 'missing X-Timestamp header\n');
+
+    const noSignature = marker('no-signature');
+    const { 'x-signature': _u, ...unsigned } = ciHeaders(noSignature);
+    assert.equal((await post('/ci', unsigned, noSignature)).text, 'missing X-Signature header\n');
+  });
+
+  test('generic HMAC: a repeated delivery id is refused with 409', async () => {
+    const first = await post('/ci', ciHeaders('deploy 1', { deliveryId: 'dup-1' }), 'deploy 1');
+    assert.equal(first.status, 202);
+    const replay = marker('dup');
+    const second = await post('/ci', ciHeaders(replay, { deliveryId: 'dup-1' }), replay);
+    assert.equal(second.status, 409);
+  });
+
+  test('bearer: the right token is accepted, a wrong or missing one refused with 401', async () => {
+    const ok = await post('/alerts', { authorization: `Bearer ${ALERTS_TOKEN}` }, 'disk 95% full on db1');
+    assert.equal(ok.status, 202);
+    assert.equal((await webhook.host.nextEvent((e) => e.content === 'disk 95% full on db1')).meta?.hook, 'alerts');
+    const wrongBody = marker('bearer-wrong');
+    const wrong = await post('/alerts', { authorization: `Bearer ${ALERTS_TOKEN}x` }, wrongBody);
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.text, 'bearer token does not match\n');
+    const missingBody = marker('bearer-missing');
+    const missing = await post('/alerts', {}, missingBody);
+    assert.equal(missing.status, 401);
+    assert.equal(missing.text, 'missing Authorization: Bearer header\n');
+    const basicBody = marker('bearer-basic');
+    assert.equal((await post('/alerts', { authorization: `Basic ${ALERTS_TOKEN}` }, basicBody)).status, 401);
+  });
+
+  test('unnamed paths still accept unauthenticated events', async () => {
+    assert.equal((await post('/elsewhere', {}, 'no source here')).status, 202);
+    const event = await webhook.host.nextEvent((e) => e.content === 'no source here');
+    assert.equal('hook' in (event.meta ?? {}), false);
+  });
+
+  test('refused requests never reach the session', async () => {
+    const events = await webhook.host.events.settle(300);
+    for (const text of refusedMarkers) {
+      assert.equal(events.some((e) => e.content.includes(text)), false, `${text} reached the session`);
+    }
+  });
+});

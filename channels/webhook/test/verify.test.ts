@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BoundedSet } from '../src/bounded-set.js';
+import { ReplayGuard, bearerVerifier, githubVerifier, hmacVerifier } from '../src/verify.js';
+import { hmacHex } from './helpers.js';
+
+const NOW = 1_800_000_000;
+const body = Buffer.from('{"ref":"refs/heads/main"}');
+
+test('github: accepts sha256=<hex> of the raw body, in either case, and returns the delivery id', () => {
+  const verifier = githubVerifier('s3cret');
+  const signature = hmacHex('s3cret', body);
+  for (const value of [`sha256=${signature}`, `sha256=${signature.toUpperCase()}`]) {
+    const result = verifier.verify({ 'x-hub-signature-256': value, 'x-github-delivery': 'abc-123' }, body, NOW);
+    assert.deepEqual(result, { ok: true, deliveryId: 'abc-123' });
+  }
+});
+
+test('github: refuses a missing, malformed, wrong-secret or unprefixed signature, and a missing delivery id', () => {
+  const verifier = githubVerifier('s3cret');
+  const good = hmacHex('s3cret', body);
+  const reasons = [
+    {},
+    { 'x-hub-signature-256': 'sha256=nothex' },
+    { 'x-hub-signature-256': `sha256=${hmacHex('other', body)}` },
+    { 'x-hub-signature-256': good }, // GitHub always sends the prefix
+    { 'x-hub-signature-256': `sha1=${good}` },
+  ].map((headers) => verifier.verify({ ...headers, 'x-github-delivery': 'd' }, body, NOW));
+  assert.deepEqual(reasons[0], { ok: false, reason: 'missing X-Hub-Signature-256 header (give the GitHub webhook a secret)' });
+  for (const result of reasons.slice(1)) {
+    assert.deepEqual(result, { ok: false, reason: "X-Hub-Signature-256 does not match the body and this source's secret" });
+  }
+  assert.deepEqual(verifier.verify({ 'x-hub-signature-256': `sha256=${good}` }, body, NOW), {
+    ok: false,
+    reason: 'missing X-GitHub-Delivery header',
+  });
+});
+
+test('hmac-sha256 without a timestamp signs the body; the sha256= prefix is optional', () => {
+  const verifier = hmacVerifier({ secret: 'k', header: 'X-Signature', toleranceSeconds: 300 });
+  const digest = hmacHex('k', body);
+  assert.deepEqual(verifier.verify({ 'x-signature': digest }, body, NOW), { ok: true });
+  assert.deepEqual(verifier.verify({ 'x-signature': `sha256=${digest}` }, body, NOW), { ok: true });
+  const wrong = verifier.verify({ 'x-signature': hmacHex('k', 'other body') }, body, NOW);
+  assert.deepEqual(wrong, {
+    ok: false,
+    reason: "X-Signature does not match: expected the hex HMAC-SHA256 of the body with this source's secret",
+  });
+  assert.deepEqual(verifier.verify({}, body, NOW), { ok: false, reason: 'missing X-Signature header' });
+});
+
+test('hmac-sha256 with a timestamp signs "<timestamp>.<body>" and enforces the tolerance both ways', () => {
+  const verifier = hmacVerifier({
+    secret: 'k',
+    header: 'X-Signature',
+    timestampHeader: 'X-Timestamp',
+    toleranceSeconds: 60,
+    deliveryHeader: 'X-Delivery-Id',
+  });
+  const signed = (timestamp: number | string) => ({
+    'x-timestamp': String(timestamp),
+    'x-signature': hmacHex('k', `${timestamp}.`, body),
+    'x-delivery-id': 'job-7',
+  });
+  assert.deepEqual(verifier.verify(signed(NOW - 60), body, NOW), { ok: true, deliveryId: 'job-7' });
+  assert.deepEqual(verifier.verify(signed(NOW + 60), body, NOW), { ok: true, deliveryId: 'job-7' });
+  assert.deepEqual(verifier.verify(signed(NOW - 61), body, NOW), {
+    ok: false,
+    reason: "X-Timestamp is 61 s away from this server's clock; the tolerance is 60 s",
+  });
+  assert.equal(verifier.verify(signed(NOW + 61), body, NOW).ok, false);
+  assert.deepEqual(verifier.verify(signed('1.8e9'), body, NOW), { ok: false, reason: 'X-Timestamp must be a unix time in seconds' });
+  const { 'x-delivery-id': _id, ...noDelivery } = signed(NOW);
+  assert.deepEqual(verifier.verify(noDelivery, body, NOW), { ok: false, reason: 'missing X-Delivery-Id header' });
+  const { 'x-timestamp': _ts, ...noTimestamp } = signed(NOW);
+  assert.deepEqual(verifier.verify(noTimestamp, body, NOW), { ok: false, reason: 'missing X-Timestamp header' });
+  const bodyOnly = { ...signed(NOW), 'x-signature': hmacHex('k', body) };
+  assert.deepEqual(verifier.verify(bodyOnly, body, NOW), {
+    ok: false,
+    reason: `X-Signature does not match: expected the hex HMAC-SHA256 of "<X-Timestamp>.<body>" with this source's secret`,
+  });
+});
+
+test('hmac-sha256 checks the signature before the clock, so a forger learns nothing about the window', () => {
+  const verifier = hmacVerifier({ secret: 'k', header: 'X-Signature', timestampHeader: 'X-Timestamp', toleranceSeconds: 60 });
+  const result = verifier.verify({ 'x-timestamp': '1', 'x-signature': 'f'.repeat(64) }, body, NOW);
+  assert.equal(result.ok, false);
+  assert.match(result.ok ? '' : result.reason, /^X-Signature does not match/);
+});
+
+test('bearer: accepts exactly the token after "Bearer", any case of the scheme', () => {
+  const verifier = bearerVerifier('tok-123');
+  assert.deepEqual(verifier.verify({ authorization: 'Bearer tok-123' }, body, NOW), { ok: true });
+  assert.deepEqual(verifier.verify({ authorization: 'bearer   tok-123 ' }, body, NOW), { ok: true });
+  assert.deepEqual(verifier.verify({ authorization: 'Bearer tok-1234' }, body, NOW), { ok: false, reason: 'bearer token does not match' });
+  assert.deepEqual(verifier.verify({ authorization: 'Bearer tok-12' }, body, NOW), { ok: false, reason: 'bearer token does not match' });
+  assert.deepEqual(verifier.verify({ authorization: 'Basic tok-123' }, body, NOW), {
+    ok: false,
+    reason: 'Authorization header is not "Bearer <token>"',
+  });
+  assert.deepEqual(verifier.verify({}, body, NOW), { ok: false, reason: 'missing Authorization: Bearer header' });
+});
+
+test('the replay guard refuses a delivery id seen before per source, and forgets a released one', () => {
+  const guard = new ReplayGuard(3);
+  assert.equal(guard.claim('github', 'd1'), true);
+  assert.equal(guard.claim('github', 'd1'), false);
+  assert.equal(guard.claim('ci', 'd1'), true, 'ids are per source');
+  guard.release('github', 'd1');
+  assert.equal(guard.claim('github', 'd1'), true, 'a delivery that failed can be retried');
+  for (const id of ['d2', 'd3', 'd4']) guard.claim('github', id);
+  assert.equal(guard.claim('ci', 'd1'), true, 'only the most recent ids are remembered');
+});
+
+test('a bounded set keeps only its most recent entries', () => {
+  const set = new BoundedSet<number>(2);
+  set.add(1);
+  set.add(2);
+  set.add(1); // refreshed: now the newest
+  set.add(3);
+  assert.equal(set.has(1), true);
+  assert.equal(set.has(2), false);
+  assert.equal(set.has(3), true);
+  assert.equal(set.size, 2);
+});
