@@ -1,5 +1,7 @@
 /** `openchannels run` with the real channels: fakechat in a browser, and the webhook. */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium, tempStateDir } from '@openchannels/testkit';
 import type { Browser, Page } from 'playwright-core';
@@ -75,6 +77,45 @@ describe('openchannels run with fakechat', () => {
     assert.equal(session.lines.received.filter((l) => l.includes(`${id} allowed`)).length, 0);
     assert.equal(session.turns().length, 1);
     await page.close();
+    await session.quit();
+  });
+});
+
+describe('openchannels run with the webhook', () => {
+  test('a permission request answered by a verified webhook sender wins', async () => {
+    const stateDir = tempStateDir();
+    writeFileSync(
+      join(stateDir, 'webhook.json'),
+      JSON.stringify({ sources: { ops: { path: '/ops', verify: { type: 'bearer', tokenEnv: 'OPS_TOKEN' } } } }),
+    );
+    writeFileSync(join(stateDir, '.env'), 'OPS_TOKEN=s3cret-token\n');
+    const session = new RunSession(['--channels', 'plugin:webhook@openchannels'], {
+      env: { WEBHOOK_STATE_DIR: stateDir, WEBHOOK_PORT: '0' },
+      servers: {},
+    });
+    sessions.push(session);
+    const [, url] = /listening on (http:\/\/\S+)/.exec(await session.expect(/\[webhook\] .*listening on http/))!;
+    await session.expect(/^· ready/);
+    // Whoever listens on /events sees the prompt.
+    const events = await fetch(`${url}/events`);
+    const reader = events.body!.getReader();
+    session.type('!permission Bash terraform apply');
+    const [, id] = /^⚠ permission ([a-km-z]{5}):/.exec(await session.expect(/^⚠ permission/))!;
+    let streamed = '';
+    while (!streamed.includes(id!)) streamed += new TextDecoder().decode((await reader.read()).value);
+    assert.match(streamed, /event: permission_request/);
+    await reader.cancel();
+    // An unverified sender's "yes" is just an event, not a verdict.
+    const unsigned = await fetch(`${url}/`, { method: 'POST', body: `yes ${id}` });
+    assert.equal(unsigned.status, 202);
+    const signed = await fetch(`${url}/ops`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer s3cret-token' },
+      body: `yes ${id}`,
+    });
+    assert.equal(signed.status, 200);
+    await session.expect(new RegExp(`^· ${id} allowed via webhook$`));
+    assert.deepEqual((await session.turn(1)).actions, [{ permission: 'Bash', outcome: 'yes' }]);
     await session.quit();
   });
 });
