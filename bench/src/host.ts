@@ -3,10 +3,9 @@
  * started in parallel) in front of the fake ACP agent. Start-up until the session is ready, the
  * host's own memory, and a webhook event → the prompt at an idle agent.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Mailbox, repoRoot, tempStateDir } from '@openchannels/testkit';
+import { TerminalProcess, repoRoot, tempStateDir } from '@openchannels/testkit';
 import { fixed, median, percentile, printTable, residentMb, sleep } from './stats.js';
 
 const cli = join(repoRoot, 'packages/host/bin/openchannels.js');
@@ -14,8 +13,7 @@ const fakeAgent = join(repoRoot, 'packages/testkit/dist/src/fake-agent.js');
 const fixture = join(repoRoot, 'packages/testkit/dist/src/fixture-channel.js');
 
 interface RunningHost {
-  child: ChildProcessWithoutNullStreams;
-  lines: Mailbox<string>;
+  terminal: TerminalProcess;
   log: string;
   readyMs: number;
   webhookPort: number;
@@ -29,14 +27,13 @@ async function startHost(): Promise<RunningHost> {
     JSON.stringify({ mcpServers: { a: { command: process.execPath, args: [fixture, 'a'] }, b: { command: process.execPath, args: [fixture, 'b'] } } }),
   );
   const started = performance.now();
-  const child = spawn(
+  const terminal = new TerminalProcess(
     process.execPath,
     [cli, 'run', '--channels', 'plugin:fakechat@openchannels', 'plugin:webhook@openchannels',
       '--dangerously-load-development-channels', 'server:a', 'server:b', '--', process.execPath, fakeAgent],
     {
       cwd: dir,
       env: {
-        ...process.env,
         FAKE_AGENT_LOG: log,
         FAKECHAT_STATE_DIR: join(dir, 'fakechat'),
         FAKECHAT_PORT: '0',
@@ -45,19 +42,11 @@ async function startHost(): Promise<RunningHost> {
       },
     },
   );
-  const lines = new Mailbox<string>();
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    partial += chunk.toString('utf8');
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) lines.push(line);
-  });
-  child.stdin.write('y\n');
-  const webhookLine = await lines.next((l) => /\[webhook\] .*listening on http:\/\/127\.0\.0\.1:\d+/.test(l), 15000);
-  await lines.next((l) => l.startsWith('· ready'), 15000);
+  terminal.type('y');
+  const webhookLine = await terminal.expect(/\[webhook\] .*listening on http:\/\/127\.0\.0\.1:\d+/, 15000);
+  await terminal.expect(/^· ready/, 15000);
   const readyMs = performance.now() - started;
-  return { child, lines, log, readyMs, webhookPort: Number(/:(\d+)\s*$/.exec(webhookLine)![1]) };
+  return { terminal, log, readyMs, webhookPort: Number(/:(\d+)\s*$/.exec(webhookLine)![1]) };
 }
 
 function turnsOf(log: string): Array<{ turn: number; receivedAt: number }> {
@@ -76,9 +65,9 @@ export async function benchHost(runs: number, events: number): Promise<void> {
     const host = await startHost();
     startups.push(host.readyMs);
     await sleep(500);
-    memory.push(await residentMb(host.child.pid!));
-    host.child.stdin.end('/quit\n');
-    await new Promise((resolve) => host.child.once('exit', resolve));
+    memory.push(await residentMb(host.terminal.pid!));
+    host.terminal.type('/quit');
+    await host.terminal.exited;
   }
   const host = await startHost();
   const latencies: number[] = [];
@@ -90,8 +79,8 @@ export async function benchHost(runs: number, events: number): Promise<void> {
     if (i > 10) latencies.push(turn.receivedAt - sentAt); // the first few warm up
     await sleep(5); // the turn has ended: the agent is idle again
   }
-  host.child.stdin.end('/quit\n');
-  await new Promise((resolve) => host.child.once('exit', resolve));
+  host.terminal.type('/quit');
+  await host.terminal.exited;
   printTable(
     `Host: openchannels run with 4 channels and an ACP agent (${runs} start-ups, ${events} events)`,
     ['start-up to ready, median ms', 'host RSS MB', 'webhook POST → prompt at idle agent p50 ms', 'p90 ms', 'p99 ms'],

@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Mailbox, repoRoot, tempStateDir } from '@openchannels/testkit';
+import { TerminalProcess, repoRoot, tempStateDir } from '@openchannels/testkit';
 
 const cli = join(repoRoot, 'packages/host/bin/openchannels.js');
 const fixture = join(repoRoot, 'packages/testkit/dist/src/fixture-channel.js');
 
 /** The console as a user runs it, with its terminal replaced by pipes. */
-class ConsoleSession {
-  readonly lines = new Mailbox<string>();
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcessWithoutNullStreams;
-
+class ConsoleSession extends TerminalProcess {
   constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [cli, 'console', ...args], { env: { ...process.env, ...env } });
-    let partial = '';
-    const collect = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      const parts = partial.split('\n');
-      partial = parts.pop()!;
-      for (const line of parts) this.lines.push(line);
-    };
-    this.child.stdout.on('data', collect);
-    this.child.stderr.on('data', collect);
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-  }
-
-  type(line: string): void {
-    this.child.stdin.write(`${line}\n`);
-  }
-
-  expect(pattern: RegExp, timeoutMs = 5000): Promise<string> {
-    return this.lines.next((line) => pattern.test(line), timeoutMs, `console line ${pattern}`);
+    super(process.execPath, [cli, 'console', ...args], { env });
   }
 
   /** The fixture channel's record of what it was asked to do. */
@@ -40,15 +17,6 @@ class ConsoleSession {
     this.type('/call recorded');
     const line = await this.expect(/^→ recorded: /);
     return JSON.parse(line.replace(/^→ recorded: /, '')) as Array<Record<string, string>>;
-  }
-
-  end(): Promise<number | null> {
-    this.child.stdin.end();
-    return this.exited;
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
   }
 }
 
