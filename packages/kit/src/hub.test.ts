@@ -146,6 +146,19 @@ describe('hub: one platform connection shared by every session', () => {
     assert.equal(existsSync(hubAddress(dir)), false);
   });
 
+  test('sessions can send messages to the leader, which knows who sent them', async () => {
+    const dir = stateDir();
+    const platform = new FakePlatform();
+    const a = await join_(dir, platform, 'api');
+    const b = await join_(dir, platform, 'web');
+    const received: Array<[unknown, string]> = [];
+    platform.current.onMessage((message, from) => void received.push([message, from.label]));
+    assert.equal(await b.hub.tellLeader({ prompt: 'Bash' }), true);
+    assert.equal(await a.hub.tellLeader({ prompt: 'Write' }), true);
+    await until(() => received.length === 2, 'both messages');
+    assert.deepEqual(received.sort(), [[{ prompt: 'Bash' }, 'web'], [{ prompt: 'Write' }, 'api']].sort());
+  });
+
   test('replies name their session only while several share the connection', async () => {
     const dir = stateDir();
     const platform = new FakePlatform();

@@ -43,6 +43,11 @@ export interface LeaderContext {
   active(): SessionInfo | undefined;
   /** Makes a session the receiving one; false if no such session is attached. */
   route(sessionId: string): boolean;
+  /**
+   * Receives what sessions send with `hub.tellLeader` (e.g. permission prompts to show on the
+   * platform, whose answers arrive at the leader).
+   */
+  onMessage(handler: (message: unknown, from: SessionInfo) => void | Promise<void>): void;
 }
 
 export interface PlatformConnection {
@@ -64,7 +69,10 @@ type ToMember =
   | { type: 'event'; seq: number; content: string; meta: Record<string, string> }
   | { type: 'verdict'; verdict: Verdict }
   | { type: 'members'; sessions: SessionInfo[]; active?: string };
-type ToLeader = { type: 'hello'; session: SessionInfo } | { type: 'ack'; seq: number; delivered: boolean };
+type ToLeader =
+  | { type: 'hello'; session: SessionInfo }
+  | { type: 'ack'; seq: number; delivered: boolean }
+  | { type: 'message'; message: unknown };
 
 /** The socket the leader listens on: in the state directory, or a short name when that is too long. */
 export function hubAddress(stateDir: string): string {
@@ -104,6 +112,20 @@ export class Hub {
 
   get sessions(): SessionInfo[] {
     return this.members;
+  }
+
+  /**
+   * Sends a message to the leader's `onMessage` handler (in this process when it leads). Resolves
+   * false when no leader is reachable at the moment (it is being replaced).
+   */
+  async tellLeader(message: unknown): Promise<boolean> {
+    if (this.leadership) {
+      await this.leadership.received(message, this.self);
+      return true;
+    }
+    if (!this.link || this.link.destroyed) return false;
+    this.link.write(jsonLine({ type: 'message', message } satisfies ToLeader));
+    return true;
   }
 
   /** `[label] ` while several sessions share the connection, so the user knows who answers. */
@@ -218,6 +240,7 @@ class Leadership {
   private inflight?: { seq: number; member: string; settle: (delivered: boolean) => void };
   private pumping = false;
   private platform?: PlatformConnection;
+  private messageHandler?: (message: unknown, from: SessionInfo) => void | Promise<void>;
   private stopped = false;
   private watch?: NodeJS.Timeout;
 
@@ -289,7 +312,19 @@ class Leadership {
         this.announce();
         return true;
       },
+      onMessage: (handler) => {
+        this.messageHandler = handler;
+      },
     };
+  }
+
+  /** A session's message for the platform connection. */
+  async received(message: unknown, from: SessionInfo): Promise<void> {
+    try {
+      await this.messageHandler?.(message, from);
+    } catch (err) {
+      this.options.log(`could not handle a message from session ${from.label}: ${errorText(err)}`);
+    }
   }
 
   private sessions(): SessionInfo[] {
@@ -315,6 +350,8 @@ class Leadership {
           this.addLink({ info: message.session, send: (m) => socket.write(jsonLine(m)) });
         } else if (message.type === 'ack' && id) {
           this.acked(id, message.seq, message.delivered);
+        } else if (message.type === 'message' && id) {
+          void this.received(message.message, this.links.get(id)!.info);
         }
       },
       () => socket.destroy(),
