@@ -1,4 +1,5 @@
 /** The `openchannels` command line. */
+import { runAccess, runConfigure } from './access-cli.js';
 import { runConsole } from './console.js';
 import { RUN_USAGE, runSession } from './run.js';
 import { type ServerSpec, resolvePluginServer } from './plugins.js';
@@ -6,9 +7,12 @@ import { type ServerSpec, resolvePluginServer } from './plugins.js';
 const USAGE = `usage:
   openchannels run [--channels <entry>...] -- <agent command> [args]
                                            an ACP agent with channels (openchannels run --help)
-  openchannels console <plugin>            a plugin of this marketplace (fakechat, webhook) or a plugin folder
+  openchannels console <plugin>            a plugin of this marketplace (fakechat, webhook, telegram) or a plugin folder
   openchannels console [--name <name>] -- <command> [args]
                                            any channel server command (its events' source is <name>)
+  openchannels access <channel> [command]  who may reach the session: pair, allow, policy, groups (access --help)
+  openchannels configure <channel> [<token>|clear]
+                                           a channel's bot token and what to do next
 options:
   --marketplace <dir>   a marketplace other than this repository`;
 
@@ -25,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return runSession(rest);
   }
+  if (command === 'access') return runAccess(rest);
+  if (command === 'configure') return runConfigure(rest);
   if (command !== 'console') {
     console.error(`unknown command ${command}\n${USAGE}`);
     return 2;

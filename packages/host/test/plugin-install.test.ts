@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { readMarketplace } from '@openchannels/host';
-import { FakeHost, tempStateDir } from '@openchannels/testkit';
+import { FakeHost, FakeTelegram, tempStateDir } from '@openchannels/testkit';
 
 /**
  * Claude Code installs a plugin by copying its folder alone into its plugin cache. Each plugin
@@ -11,7 +11,15 @@ import { FakeHost, tempStateDir } from '@openchannels/testkit';
  */
 describe('plugins installed the way Claude Code installs them', () => {
   const hosts: FakeHost[] = [];
-  after(() => Promise.all(hosts.map((h) => h.close())));
+  // The telegram plugin needs a bot token and a Bot API to reach.
+  let telegram: FakeTelegram;
+  before(async () => {
+    telegram = await FakeTelegram.start();
+  });
+  after(async () => {
+    await Promise.all(hosts.map((h) => h.close()));
+    await telegram.close();
+  });
 
   for (const plugin of readMarketplace().plugins) {
     test(`${plugin.name} starts from a lone copy of its folder`, async () => {
@@ -22,7 +30,12 @@ describe('plugins installed the way Claude Code installs them', () => {
       });
       const prefix = plugin.name.toUpperCase();
       const host = await FakeHost.plugin(cache, {
-        env: { [`${prefix}_STATE_DIR`]: tempStateDir(), [`${prefix}_PORT`]: '0' },
+        env: {
+          [`${prefix}_STATE_DIR`]: tempStateDir(),
+          [`${prefix}_PORT`]: '0',
+          TELEGRAM_BOT_TOKEN: telegram.token,
+          TELEGRAM_API_ROOT: telegram.apiRoot,
+        },
       });
       hosts.push(host);
       assert.ok(host.connection.isChannel, 'declares claude/channel');

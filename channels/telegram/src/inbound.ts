@@ -1,0 +1,139 @@
+/**
+ * What happens to each update Telegram delivers: the sender gate (pairing replies, silent drops),
+ * the DM-only bot commands, permission answers (buttons, and `yes <id>` typed by an allowlisted
+ * user in their DM), and for a message let through: typing indicator, ack reaction, the photo
+ * fetched into the inbox, then the event handed to `deliver`.
+ *
+ * Nothing slow stands between one message and the next: voice notes, documents and videos are
+ * only described (the agent downloads them on demand); a photo download is bounded in time and
+ * its failure only costs the message its image_path.
+ */
+import { type AccessStore, type Log, parseVerdict } from '@openchannels/kit';
+import type { Update } from 'grammy/types';
+import { type BotCommand, type TelegramConnector, type TelegramMessage, describeApiError } from './connector.js';
+import type { PermissionPrompts, VerdictSink } from './permissions.js';
+
+const PHOTO_DOWNLOAD_TIMEOUT_MS = 30_000;
+/** Telegram's reaction list has no ✅ or ❌: a typed verdict is acknowledged with these. */
+const VERDICT_REACTIONS = { allow: '👍', deny: '👎' } as const;
+
+export interface InboundOptions {
+  connector: TelegramConnector;
+  access: AccessStore;
+  prompts: PermissionPrompts;
+  /**
+   * Hands an accepted message over as an event. The update counts as handled once this resolves;
+   * when it throws, the update is not confirmed to Telegram and comes again. `key` names the
+   * Telegram update (`<bot id>:<update id>`), for recognising one that comes twice.
+   */
+  deliver(content: string, meta: Record<string, string>, key: string): Promise<void>;
+  /** A permission answer from a user allowed to give one. */
+  verdict: VerdictSink;
+  log: Log;
+}
+
+export class InboundPipeline {
+  private readonly refusedAcks = new Set<string>();
+
+  constructor(private readonly options: InboundOptions) {}
+
+  /** Handles updates one after another, in Telegram's order. */
+  async handleUpdates(updates: Update[], signal?: AbortSignal): Promise<void> {
+    for (const update of updates) await this.handle(update, signal);
+  }
+
+  async handle(update: Update, signal?: AbortSignal): Promise<void> {
+    const { connector, prompts, verdict } = this.options;
+    const item = connector.read(update);
+    if (!item) return;
+    if (item.kind === 'button') {
+      await prompts.press(item, verdict).catch((err) => this.failed('button press', err));
+      return;
+    }
+    if (item.command) {
+      await this.answerCommand(item, item.command);
+      return;
+    }
+    const decision = this.options.access.gate(item.inbound);
+    if (decision.action === 'drop') return;
+    if (decision.action === 'pair') {
+      await connector.sendText(item.inbound.chatId, decision.text).catch((err) => this.failed('pairing reply', err));
+      return;
+    }
+    if (await this.consumedAsVerdict(item)) return;
+    const { chatId } = item.inbound;
+    connector.typing(chatId).catch(() => {});
+    const ack = decision.access.ackReaction;
+    if (ack) {
+      connector.react(chatId, item.messageId, ack).catch((err) => {
+        // Said once per emoji: a setting Telegram refuses would otherwise fill the log.
+        if (this.refusedAcks.has(ack)) return;
+        this.refusedAcks.add(ack);
+        this.failed(`ackReaction ${ack}`, err);
+      });
+    }
+    const meta = { ...item.meta };
+    if (item.photoFileId) {
+      // Only now, past the gate: anyone can send a photo to a bot.
+      const timeout = AbortSignal.timeout(PHOTO_DOWNLOAD_TIMEOUT_MS);
+      const photoSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      try {
+        meta.image_path = await connector.download(item.photoFileId, photoSignal);
+      } catch (err) {
+        this.options.log(`photo download failed: ${describeApiError(err)}`);
+      }
+    }
+    await this.options.deliver(item.content, meta, `${connector.botId}:${update.update_id}`);
+  }
+
+  /**
+   * `yes abcde` / `no abcde` counts only from an allowlisted user in their DM; from anyone else,
+   * e.g. a member of an admitted group, it is ordinary chat.
+   */
+  private async consumedAsVerdict(item: TelegramMessage): Promise<boolean> {
+    const parsed = parseVerdict(item.inbound.text ?? '');
+    if (!parsed || !this.options.access.mayAnswerPermission(item.inbound.senderId, item.inbound.isDirect)) return false;
+    await this.options.verdict(parsed.request_id, parsed.behavior);
+    const { connector, prompts } = this.options;
+    connector
+      .react(item.inbound.chatId, item.messageId, VERDICT_REACTIONS[parsed.behavior])
+      .catch((err) => this.failed('verdict reaction', err));
+    await prompts.settle(parsed.request_id, parsed.behavior);
+    return true;
+  }
+
+  /**
+   * The bot's own commands, never forwarded. They answer only in DMs (in a group, /status would
+   * show a pending code to everyone) and only whom the policy would let through: under
+   * `allowlist` strangers learn nothing, not even that the bot is alive.
+   */
+  private async answerCommand(item: TelegramMessage, command: BotCommand): Promise<void> {
+    if (!item.inbound.isDirect) return;
+    const access = this.options.access.load();
+    const { senderId, chatId } = item.inbound;
+    const allowlisted = access.allowFrom.includes(senderId);
+    if (access.dmPolicy === 'disabled' || (access.dmPolicy === 'allowlist' && !allowlisted)) return;
+    let text: string;
+    if (command === 'start') {
+      text =
+        'This bot bridges Telegram to a Claude Code session.\n\nTo pair:\n' +
+        "1. DM me anything — you'll get a 6-char code\n2. In Claude Code: /telegram:access pair <code>\n\n" +
+        'After that, DMs here reach that session.';
+    } else if (command === 'help') {
+      text =
+        'Messages you send here route to a paired Claude Code session. Text and photos are forwarded; ' +
+        'replies and reactions come back.\n\n/start — pairing instructions\n/status — check your pairing state';
+    } else {
+      const now = Date.now();
+      const pending = Object.entries(access.pending).find(([, p]) => p.senderId === senderId && p.expiresAt >= now);
+      if (allowlisted) text = `Paired as ${item.username ? `@${item.username}` : senderId}.`;
+      else if (pending) text = `Pending pairing — run in Claude Code:\n\n/telegram:access pair ${pending[0]}`;
+      else text = 'Not paired. Send me a message to get a pairing code.';
+    }
+    await this.options.connector.sendText(chatId, text).catch((err) => this.failed(`/${command} answer`, err));
+  }
+
+  private failed(what: string, err: unknown): void {
+    this.options.log(`${what} failed: ${describeApiError(err)}`);
+  }
+}
