@@ -93,7 +93,8 @@ test('a picked file is uploaded into the inbox and its path delivered', async (t
   assert.ok(path.startsWith(join(stateDir, 'inbox')), path);
   assert.equal(readFileSync(path, 'utf8'), content);
   await page.locator('.msg.user .file', { hasText: 'scores.csv' }).waitFor();
-  assert.equal(await page.locator('#chosen').isHidden(), true, 'the picked file is cleared after sending');
+  // The picked file is cleared once the upload has been answered.
+  await page.locator('#chosen').waitFor({ state: 'hidden', timeout: 5000 });
 });
 
 test('the agent’s reply appears live with a working download, edits show, and a reload keeps it all', async (t) => {

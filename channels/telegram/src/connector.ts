@@ -32,7 +32,8 @@ export const HANDLED_UPDATES = ['message', 'callback_query'] as const;
 const FLOOD_WAIT_LIMIT_S = 30;
 const FLOOD_RETRIES = 3;
 
-export type BotCommand = 'start' | 'help' | 'status';
+export type BotCommand = 'start' | 'help' | 'status' | 'sessions' | 'use';
+const BOT_COMMANDS: readonly string[] = ['start', 'help', 'status', 'sessions', 'use'];
 
 export interface Button {
   text: string;
@@ -110,6 +111,8 @@ export class TelegramConnector {
         { command: 'start', description: 'Welcome and setup guide' },
         { command: 'help', description: 'What this bot can do' },
         { command: 'status', description: 'Check your pairing status' },
+        { command: 'sessions', description: 'List the Claude Code sessions attached to this bot' },
+        { command: 'use', description: 'Choose the session that receives your messages: /use 2' },
       ],
       { scope: { type: 'all_private_chats' } },
       apiSignal(signal),
@@ -182,14 +185,14 @@ export class TelegramConnector {
     });
   }
 
-  /** `/start`, `/help`, `/status` at the start of a text, bare or as `/status@thisbot`. */
+  /** One of the bot's commands at the start of a text, bare or as `/status@thisbot`. */
   private command(message: Message): BotCommand | undefined {
     const entity = message.entities?.[0];
     if (!message.text || entity?.type !== 'bot_command' || entity.offset !== 0) return undefined;
     const [name, target] = message.text.slice(1, entity.length).split('@');
     if (target !== undefined && target.toLowerCase() !== this.me!.username.toLowerCase()) return undefined;
     const command = name!.toLowerCase();
-    return command === 'start' || command === 'help' || command === 'status' ? command : undefined;
+    return BOT_COMMANDS.includes(command) ? (command as BotCommand) : undefined;
   }
 
   // ---- outbound ----

@@ -8,7 +8,7 @@
  * only described (the agent downloads them on demand); a photo download is bounded in time and
  * its failure only costs the message its image_path.
  */
-import { type AccessStore, type Log, parseVerdict } from '@openchannels/kit';
+import { type AccessStore, type Log, type SessionInfo, parseVerdict } from '@openchannels/kit';
 import type { Update } from 'grammy/types';
 import { type BotCommand, type TelegramConnector, type TelegramMessage, describeApiError } from './connector.js';
 import type { PermissionPrompts, VerdictSink } from './permissions.js';
@@ -29,7 +29,15 @@ export interface InboundOptions {
   deliver(content: string, meta: Record<string, string>, key: string): Promise<void>;
   /** A permission answer from a user allowed to give one. */
   verdict: VerdictSink;
+  /** The sessions sharing this bot, for /sessions and /use. */
+  sessions: SessionSwitch;
   log: Log;
+}
+
+export interface SessionSwitch {
+  sessions(): SessionInfo[];
+  active(): SessionInfo | undefined;
+  route(sessionId: string): boolean;
 }
 
 export class InboundPipeline {
@@ -114,7 +122,11 @@ export class InboundPipeline {
     const allowlisted = access.allowFrom.includes(senderId);
     if (access.dmPolicy === 'disabled' || (access.dmPolicy === 'allowlist' && !allowlisted)) return;
     let text: string;
-    if (command === 'start') {
+    if (command === 'sessions' || command === 'use') {
+      // Which session reads your messages is for paired users only.
+      if (!allowlisted) return;
+      text = this.switchSession(command, item.inbound.text ?? '');
+    } else if (command === 'start') {
       text =
         'This bot bridges Telegram to a Claude Code session.\n\nTo pair:\n' +
         "1. DM me anything — you'll get a 6-char code\n2. In Claude Code: /telegram:access pair <code>\n\n" +
@@ -122,7 +134,8 @@ export class InboundPipeline {
     } else if (command === 'help') {
       text =
         'Messages you send here route to a paired Claude Code session. Text and photos are forwarded; ' +
-        'replies and reactions come back.\n\n/start — pairing instructions\n/status — check your pairing state';
+        'replies and reactions come back.\n\n/start — pairing instructions\n/status — check your pairing state\n' +
+        '/sessions — the Claude Code sessions attached\n/use <n> — choose the one that receives your messages';
     } else {
       const now = Date.now();
       const pending = Object.entries(access.pending).find(([, p]) => p.senderId === senderId && p.expiresAt >= now);
@@ -131,6 +144,25 @@ export class InboundPipeline {
       else text = 'Not paired. Send me a message to get a pairing code.';
     }
     await this.options.connector.sendText(chatId, text).catch((err) => this.failed(`/${command} answer`, err));
+  }
+
+  /** `/sessions` lists the attached sessions; `/use <n>` makes session n the receiving one. */
+  private switchSession(command: 'sessions' | 'use', text: string): string {
+    const { sessions } = this.options;
+    const list = sessions.sessions();
+    if (command === 'use') {
+      const argument = text.trim().split(/\s+/)[1];
+      const n = Number(argument);
+      const chosen = Number.isInteger(n) ? list[n - 1] : undefined;
+      if (!chosen || !sessions.route(chosen.id)) {
+        return argument ? `No session ${argument}: send /sessions for the list.` : 'Say which session: /use <number> (see /sessions).';
+      }
+      return `Your messages now go to ${n}. ${chosen.label}.`;
+    }
+    if (list.length === 0) return 'No Claude Code session is attached.';
+    const active = sessions.active()?.id;
+    const lines = list.map((s, i) => `${i + 1}. ${s.label}${s.id === active ? ' ← receives your messages' : ''}`);
+    return `Sessions attached to this bot:\n${lines.join('\n')}\n\nSend /use <number> to choose which one receives your messages.`;
   }
 
   private failed(what: string, err: unknown): void {

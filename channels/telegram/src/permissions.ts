@@ -33,13 +33,16 @@ export class PermissionPrompts {
     private readonly log: Log,
   ) {}
 
-  /** Shows a request to every allowlisted user, in their DM (a DM's chat id is the user id). */
-  async send(request: PermissionRequest): Promise<void> {
+  /**
+   * Shows a request to every allowlisted user, in their DM (a DM's chat id is the user id).
+   * `session` names the asking session while several share the bot.
+   */
+  async send(request: PermissionRequest, session?: string): Promise<void> {
     const id = request.request_id;
     const prompt: OpenPrompt = { request, messages: [] };
     this.open.set(id, prompt);
     if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value!);
-    const text = `🔐 Permission: ${request.tool_name}`;
+    const text = `🔐 Permission: ${request.tool_name}${session ? ` (session ${session})` : ''}`;
     const buttons: Button[][] = [[{ text: 'See more', data: `perm:more:${id}` }, ...verdictButtons(id)]];
     const recipients = this.access.permissionRecipients();
     if (recipients.length === 0)

@@ -3,14 +3,19 @@
  * groups the user admitted) arrive as events; the agent answers with reply, react, edit_message
  * and download_attachment; permission prompts go to the paired users with Allow/Deny buttons.
  *
- * One process, one session: the poller hands each update to the inbound pipeline, which emits
- * events on this channel. The pieces meet only here, so the connection can move elsewhere.
+ * One bot, many sessions: every session that starts this channel joins the kit's hub. The first
+ * leads it: only there does the poller run, hand each update to the inbound pipeline, and the
+ * pipeline publish events to the hub's spool (before Telegram is told they arrived), whence they
+ * reach the session the user chose with /use. Permission prompts are shown by the leader, which
+ * receives the button presses; verdicts go to every session. Outbound tools run in each session.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   AccessStore,
   Channel,
   ChannelSettings,
+  Hub,
+  type PermissionRequest,
   createLog,
   ensureDir,
   resolveStateDir,
@@ -59,54 +64,85 @@ const pollTimeout = pollTimeoutSeconds(settings.get('TELEGRAM_POLL_TIMEOUT_SECON
 ensureDir(stateDir);
 const access = new AccessStore({ name: NAME, stateDir, defaultDmPolicy: 'pairing', log });
 const connector = new TelegramConnector({ token, apiRoot, inboxDir: join(stateDir, 'inbox') });
-const prompts = new PermissionPrompts(connector, access, log);
+let hub: Hub | undefined;
 const channel: Channel = new Channel({
   name: NAME,
   instructions: INSTRUCTIONS,
-  tools: telegramTools(connector, access, stateDir),
-  onPermissionRequest: (request) => prompts.send(request),
-});
-const inbound = new InboundPipeline({
-  connector,
-  access,
-  prompts,
-  log,
-  deliver: async (content, meta) => {
-    // The host does not acknowledge events: a failed write is all we can know of a loss.
-    if (!(await channel.emit(content, meta))) log('failed to deliver inbound to Claude');
+  tools: telegramTools(connector, access, stateDir, () => hub?.replyPrefix() ?? ''),
+  // The leader shows the prompt: the answers (button presses) arrive where it polls.
+  onPermissionRequest: async (request) => {
+    if (!(await hub?.tellLeader({ type: 'permission_request', request } satisfies PromptMessage))) {
+      log(`permission request ${request.request_id} not relayed: the bot connection is changing hands`);
+    }
   },
-  verdict: (requestId, behavior) => channel.sendVerdict(requestId, behavior),
-});
-const poller = new Poller({
-  api: connector.api,
-  log,
-  allowedUpdates: HANDLED_UPDATES,
-  timeoutSeconds: pollTimeout,
-  prepare: async (signal) => {
-    const me = await connector.identify(signal);
-    // Telegram refuses getUpdates while a webhook is set.
-    await connector.api.deleteWebhook({}, apiSignal(signal));
-    log(`polling as @${me.username}`);
-    await connector.registerCommands(signal).catch((err) => {
-      if (!signal.aborted) log(`could not register the bot's commands: ${describeApiError(err)}`);
-    });
-  },
-  onUpdates: (updates, signal) => inbound.handleUpdates(updates, signal),
 });
 
+interface PromptMessage {
+  type: 'permission_request';
+  request: PermissionRequest;
+}
+
 await channel.connect();
-poller.start();
-const stopApprovals = access.startApprovalPoller(async (senderId, _chatId, text) => {
-  // A DM's chat id is the user id on Telegram.
-  await connector.sendText(senderId, text).catch((err) => {
-    throw new Error(describeApiError(err));
-  });
+hub = await Hub.join({
+  stateDir,
+  log,
+  label: basename(process.env.CLAUDE_PROJECT_DIR || process.cwd()),
+  deliver: ({ content, meta }) => channel.emit(content, meta),
+  onVerdict: ({ request_id, behavior }) => {
+    channel.sendVerdict(request_id, behavior).catch((err) => log(`could not pass on a verdict: ${describeApiError(err)}`));
+  },
+  lead: async (context) => {
+    const prompts = new PermissionPrompts(connector, access, log);
+    context.onMessage(async (message, from) => {
+      const { request } = message as PromptMessage;
+      await prompts.send(request, context.sessions().length > 1 ? from.label : undefined);
+    });
+    const inbound = new InboundPipeline({
+      connector,
+      access,
+      prompts,
+      log,
+      sessions: context,
+      deliver: async (content, meta, key) => {
+        await context.publish(content, meta, key);
+      },
+      verdict: async (requestId, behavior) => context.verdict({ request_id: requestId, behavior }),
+    });
+    const poller = new Poller({
+      api: connector.api,
+      log,
+      allowedUpdates: HANDLED_UPDATES,
+      timeoutSeconds: pollTimeout,
+      prepare: async (signal) => {
+        const me = await connector.identify(signal);
+        // Telegram refuses getUpdates while a webhook is set.
+        await connector.api.deleteWebhook({}, apiSignal(signal));
+        log(`polling as @${me.username}`);
+        await connector
+          .registerCommands(signal)
+          .catch((err) => log(`could not register the bot's commands: ${describeApiError(err)}`));
+      },
+      onUpdates: (updates, signal) => inbound.handleUpdates(updates, signal),
+    });
+    poller.start();
+    const stopApprovals = access.startApprovalPoller(async (senderId, _chatId, text) => {
+      // A DM's chat id is the user id on Telegram.
+      await connector.sendText(senderId, text).catch((err) => {
+        throw new Error(describeApiError(err));
+      });
+    });
+    return {
+      stop: async () => {
+        stopApprovals();
+        await poller.stop();
+      },
+    };
+  },
 });
 runUntilStdinCloses({
   log,
   cleanup: async () => {
-    stopApprovals();
-    await poller.stop();
+    await hub?.close();
     await channel.close();
   },
 });

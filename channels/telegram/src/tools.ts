@@ -14,7 +14,16 @@ const format = z
       'then every one of _*[]()~`>#+-=|{}.! that is not formatting must be escaped with a backslash.',
   );
 
-export function telegramTools(connector: TelegramConnector, access: AccessStore, stateDir: string): ToolDefinition[] {
+/**
+ * `sessionPrefix` names the answering session (`[api] `) while several share the bot, so the
+ * person on the phone knows which one is speaking.
+ */
+export function telegramTools(
+  connector: TelegramConnector,
+  access: AccessStore,
+  stateDir: string,
+  sessionPrefix: () => string = () => '',
+): ToolDefinition[] {
   return [
     defineTool({
       name: 'reply',
@@ -47,13 +56,15 @@ export function telegramTools(connector: TelegramConnector, access: AccessStore,
           return file;
         });
         if (!text && checked.length === 0) throw new Error('nothing to send: text is empty and there are no files');
+        const prefix = sessionPrefix();
+        const markdown = format === 'markdownv2';
         const ids = await connector.reply(
           chat_id,
           {
-            text,
+            text: prefix && text ? `${markdown ? escapeMarkdownV2(prefix) : prefix}${text}` : text,
             replyTo: reply_to === undefined ? undefined : messageId(reply_to, 'reply_to'),
             files: checked,
-            markdown: format === 'markdownv2',
+            markdown,
           },
           access.load(),
         );
@@ -110,4 +121,9 @@ function messageId(value: string, what: string): number {
   if (!Number.isSafeInteger(id) || id <= 0)
     throw new Error(`${what} must be a message id (a whole number), got ${JSON.stringify(value)}`);
   return id;
+}
+
+/** MarkdownV2 treats these as markup; text meant literally must escape them. */
+function escapeMarkdownV2(text: string): string {
+  return text.replace(/[_*[\]()~`>#+\-=|{}.!\\]/g, (c) => `\\${c}`);
 }

@@ -92,7 +92,7 @@ export async function startTelegram(t: TestContext, options: RunOptions = {}): P
   t.after(async () => {
     await host.close();
     await tg.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
   const alice = tg.user(ALICE_ID, 'alice', 'Alice');
   tg.chatWith(alice);

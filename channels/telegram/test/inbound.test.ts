@@ -154,7 +154,8 @@ test('/start, /help and /status answer in DMs and are never forwarded', async (t
   );
   assert.equal(
     help,
-    'Messages you send here route to a paired Claude Code session. Text and photos are forwarded; replies and reactions come back.\n\n/start — pairing instructions\n/status — check your pairing state',
+    'Messages you send here route to a paired Claude Code session. Text and photos are forwarded; replies and reactions come back.\n\n/start — pairing instructions\n/status — check your pairing state\n' +
+      '/sessions — the Claude Code sessions attached\n/use <n> — choose the one that receives your messages',
   );
   assert.equal(status, 'Paired as @alice.');
   assert.equal(statusAt, 'Paired as @alice.');

@@ -59,7 +59,7 @@ test('starts polling as the bot, registers its commands for DMs, and removes a w
   assert.deepEqual(commands.params.scope, { type: 'all_private_chats' });
   assert.deepEqual(
     (commands.params.commands as Array<{ command: string }>).map((c) => c.command),
-    ['start', 'help', 'status'],
+    ['start', 'help', 'status', 'sessions', 'use'],
   );
   assert.equal(tg.callsTo('deleteWebhook').length, 1);
   const poll = await tg.nextCall('getUpdates');

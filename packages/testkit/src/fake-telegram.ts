@@ -426,6 +426,12 @@ export class FakeTelegram {
     return this.messages.get(key(Number(chatId), Number(messageId)));
   }
 
+  /** Every call as it arrives, before any fault delays its answer (calls are recorded once answered). */
+  readonly arrivals = new Mailbox<ApiCall>();
+
+  /** How many polls were ended with 409 because another getUpdates came in while they waited. */
+  pollerConflicts = 0;
+
   /** Updates not yet confirmed by the bot. */
   get unconfirmed(): TgUpdate[] {
     return [...this.pending];
@@ -452,6 +458,7 @@ export class FakeTelegram {
 
   /** @internal */
   async handle(call: ApiCall, res: ServerResponse): Promise<void> {
+    this.arrivals.push(call);
     const fault = this.faults.get(call.method)?.shift() ?? this.faults.get('*')?.shift();
     if (fault && 'drop' in fault) {
       this.record(call, 'connection dropped');
@@ -518,6 +525,7 @@ export class FakeTelegram {
     if (this.webhookUrl) throw new ApiFailure(409, CONFLICT_WEBHOOK);
     // Telegram serves one poller per token: the request already waiting is ended with 409.
     if (this.poll) {
+      this.pollerConflicts++;
       clearTimeout(this.poll.timer);
       answerFailure(this.poll.res, new ApiFailure(409, CONFLICT_POLLER));
       this.poll = undefined;
