@@ -3,6 +3,7 @@
  * and .env, any free port), raw HTTP requests with full control of Host, Origin and body bytes,
  * signatures as senders compute them, and an SSE client for GET /events.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -230,4 +231,25 @@ export function runUntilExit(setup: Setup, timeoutMs = 5000): Promise<Exit> {
       resolve({ code, stderr });
     }),
   );
+}
+
+/**
+ * Unique bodies for requests that must be refused, and the check, at the end of a file, that none
+ * of them ever reached the session.
+ */
+export class RefusedBodies {
+  private readonly bodies: string[] = [];
+
+  next(what: string): string {
+    const text = `refused-${what}-${this.bodies.length}`;
+    this.bodies.push(text);
+    return text;
+  }
+
+  async assertNoneDelivered(host: FakeHost): Promise<void> {
+    const events = await host.events.settle(300);
+    for (const text of this.bodies) {
+      assert.equal(events.some((e) => e.content.includes(text)), false, `${text} reached the session`);
+    }
+  }
 }
