@@ -105,6 +105,23 @@ describe('hub: one platform connection shared by every session', () => {
     assert.deepEqual(a.events, ['hello']);
   });
 
+  test('a receiving session that cannot take events is passed over while another can', async () => {
+    const dir = stateDir();
+    const platform = new FakePlatform();
+    let bBroken = true;
+    const a = await join_(dir, platform, 'api');
+    const b = await join_(dir, platform, 'web', { refuse: () => bBroken });
+    await until(() => a.hub.sessions.length === 2, 'b attached');
+    await platform.current.publish('first', {});
+    await platform.current.publish('second', {});
+    await until(() => a.events.length === 2, 'delivery to the working session');
+    assert.deepEqual(a.events, ['first', 'second']);
+    bBroken = false;
+    await platform.current.publish('third', {});
+    await until(() => a.events.length + b.events.length === 3, 'third delivered');
+    assert.equal(a.events.length + b.events.length, 3, 'each event once');
+  });
+
   test('verdicts reach every session', async () => {
     const dir = stateDir();
     const platform = new FakePlatform();
@@ -119,10 +136,10 @@ describe('hub: one platform connection shared by every session', () => {
     const dir = stateDir();
     const platform = new FakePlatform();
     let bRefuses = true;
-    const a = await join_(dir, platform, 'api');
+    const a = await join_(dir, platform, 'api', { refuse: () => true });
     const b = await join_(dir, platform, 'web', { refuse: () => bRefuses });
     await until(() => a.hub.sessions.length === 2, 'b attached');
-    // b is active but cannot take events yet: they stay spooled in order.
+    // Neither session can take events yet: they stay spooled, in order.
     await platform.current.publish('one', {});
     await platform.current.publish('two', {});
     await a.hub.close();

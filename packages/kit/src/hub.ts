@@ -236,6 +236,8 @@ interface MemberLink {
 class Leadership {
   private readonly links = new Map<string, MemberLink>();
   private readonly sockets = new Set<Socket>();
+  /** Sessions whose last delivery failed (their host is gone or stuck): passed over while others can take events. */
+  private readonly failing = new Set<string>();
   private routedId?: string;
   private inflight?: { seq: number; member: string; settle: (delivered: boolean) => void };
   private pumping = false;
@@ -337,6 +339,13 @@ class Leadership {
     return this.sessions().at(-1);
   }
 
+  /** Where the next event goes: the active session, unless it is failing and another is not. */
+  private target(): SessionInfo | undefined {
+    const active = this.active();
+    if (!active || !this.failing.has(active.id)) return active;
+    return this.sessions().reverse().find((s) => !this.failing.has(s.id)) ?? active;
+  }
+
   private accept(socket: Socket): void {
     let id: string | undefined;
     this.sockets.add(socket);
@@ -360,6 +369,7 @@ class Leadership {
       this.sockets.delete(socket);
       if (!id || this.stopped) return;
       this.links.delete(id);
+      this.failing.delete(id);
       if (this.inflight?.member === id) this.inflight.settle(false);
       this.announce();
       this.pump();
@@ -390,15 +400,22 @@ class Leadership {
       try {
         for (;;) {
           const next: SpooledEvent | undefined = this.spool.undelivered()[0];
-          const target = this.active();
+          const target = this.target();
           if (!next || !target || this.stopped) return;
           const delivered = await new Promise<boolean>((settle) => {
             this.inflight = { seq: next.seq, member: target.id, settle };
             this.links.get(target.id)!.send({ type: 'event', seq: next.seq, content: next.content, meta: next.meta });
           });
           this.inflight = undefined;
-          if (delivered) await this.spool.done(next.seq);
-          else await sleep(RETRY_DELIVERY_MS);
+          if (delivered) {
+            this.failing.delete(target.id);
+            await this.spool.done(next.seq);
+          } else {
+            if (!this.failing.has(target.id)) this.options.log(`session ${target.label} could not take an event; trying again`);
+            this.failing.add(target.id);
+            // Wait before retrying only when no other session could take it now.
+            if (this.target()?.id === target.id) await sleep(RETRY_DELIVERY_MS);
+          }
         }
       } catch (err) {
         this.options.log(`delivery stopped: ${errorText(err)}`);
