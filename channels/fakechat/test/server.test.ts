@@ -333,6 +333,16 @@ test('a port already taken is a clear error naming the port and FAKECHAT_PORT, w
   assert.match(stderr, new RegExp(`port ${port} .*already in use.*FAKECHAT_PORT`));
 });
 
+test('a stopped server releases its port: the next session gets the same one at once', async (t) => {
+  const first = await startFakechat(t);
+  const page = await PageSocket.open(first.port); // an open connection must not hold the port either
+  t.after(() => page.close());
+  await first.host.close();
+  const second = await startFakechat(t, first.port);
+  assert.equal(second.port, first.port);
+  assert.equal((await httpRequest(second.port, { path: '/', headers: { host: `127.0.0.1:${second.port}` } })).status, 200);
+});
+
 test('FAKECHAT_PORT may live in <state>/.env', async (t) => {
   const stateDir = tempStateDir('fakechat-');
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
