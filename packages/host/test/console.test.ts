@@ -129,7 +129,7 @@ describe('openchannels console', () => {
   test('an unknown plugin name is an error listing the plugins there are', async () => {
     const session = new ConsoleSession(['nosuch']);
     sessions.push(session);
-    await session.expect(/no plugin named nosuch in marketplace openchannels \(it has: fakechat, webhook, telegram\)/);
+    await session.expect(/no plugin named nosuch in marketplace openchannels \(it has: fakechat, webhook, telegram, discord\)/);
     assert.equal(await session.exited, 2);
   });
 

@@ -53,7 +53,7 @@ describe('plugin configuration', () => {
   });
 
   test('every plugin in the marketplace starts with Node alone, from its committed bundle', () => {
-    for (const name of ['fakechat', 'webhook', 'telegram']) {
+    for (const name of ['fakechat', 'webhook', 'telegram', 'discord']) {
       const spec = resolvePluginServer(`${name}@openchannels`);
       assert.equal(spec.name, name);
       assert.equal(spec.command, 'node');

@@ -3,7 +3,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readMarketplace } from '@openchannels/host';
-import { FakeHost, FakeTelegram, tempStateDir } from '@openchannels/testkit';
+import { FakeDiscord, FakeHost, FakeTelegram, tempStateDir } from '@openchannels/testkit';
 
 /**
  * Claude Code installs a plugin by copying its folder alone into its plugin cache. Each plugin
@@ -11,14 +11,17 @@ import { FakeHost, FakeTelegram, tempStateDir } from '@openchannels/testkit';
  */
 describe('plugins installed the way Claude Code installs them', () => {
   const hosts: FakeHost[] = [];
-  // The telegram plugin needs a bot token and a Bot API to reach.
+  // The telegram and discord plugins need a bot token and an API to reach.
   let telegram: FakeTelegram;
+  let discord: FakeDiscord;
   before(async () => {
     telegram = await FakeTelegram.start();
+    discord = await FakeDiscord.start();
   });
   after(async () => {
     await Promise.all(hosts.map((h) => h.close()));
     await telegram.close();
+    await discord.close();
   });
 
   for (const plugin of readMarketplace().plugins) {
@@ -35,6 +38,8 @@ describe('plugins installed the way Claude Code installs them', () => {
           [`${prefix}_PORT`]: '0',
           TELEGRAM_BOT_TOKEN: telegram.token,
           TELEGRAM_API_ROOT: telegram.apiRoot,
+          DISCORD_BOT_TOKEN: discord.token,
+          DISCORD_API_ROOT: discord.apiRoot,
         },
       });
       hosts.push(host);

@@ -1,0 +1,55 @@
+/**
+ * Catch-up: Discord does not replay what was sent while no gateway connection was up, so the
+ * leader asks REST for the messages after each chat's cursor — the DMs of allowlisted users and
+ * the opted-in channels — and hands them to the pipeline oldest first, all chats merged. Messages
+ * the gateway also delivers are recognised by their id (the hub's publish key), delivered once.
+ */
+import type { AccessStore, Log } from '@openchannels/kit';
+import type { APIMessage } from '@discordjs/core';
+import { type DiscordConnector, describeError } from './connector.js';
+import type { Cursors } from './cursors.js';
+
+const PAGE = 100;
+
+export async function catchUp(
+  connector: DiscordConnector,
+  access: AccessStore,
+  cursors: Cursors,
+  handle: (message: APIMessage & { guild_id?: string }) => Promise<void>,
+  log: Log,
+): Promise<void> {
+  const state = access.load();
+  const chats = new Set<string>(Object.keys(state.groups));
+  if (state.dmPolicy !== 'disabled') {
+    for (const userId of state.allowFrom) {
+      try {
+        chats.add(await connector.dmChannelOf(userId));
+      } catch (err) {
+        log(`catch-up: no DM channel with ${userId}: ${describeError(err)}`);
+      }
+    }
+  }
+  const missed: Array<APIMessage & { guild_id?: string }> = [];
+  for (const chatId of chats) {
+    // A chat never delivered from has no cursor: its old history is not news.
+    let after = cursors.get(chatId);
+    if (after === undefined) continue;
+    try {
+      // REST messages do not say their guild; the gate must not take them for DMs.
+      const channel = await connector.channel(chatId);
+      const guild = 'guild_id' in channel && channel.guild_id ? { guild_id: channel.guild_id } : {};
+      for (;;) {
+        const page = await connector.api.channels.getMessages(chatId, { after, limit: PAGE });
+        for (const message of page) missed.push({ ...message, ...guild });
+        if (page.length < PAGE) break;
+        // Newest first: the first of the page is the newest.
+        after = page[0]!.id;
+      }
+    } catch (err) {
+      log(`catch-up of ${chatId} failed: ${describeError(err)}`);
+    }
+  }
+  // Snowflakes grow with time: sorting by id puts every chat's messages in the order they were sent.
+  missed.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  for (const message of missed) await handle(message);
+}

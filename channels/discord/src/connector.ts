@@ -1,0 +1,240 @@
+/**
+ * Everything Discord-specific in one place: the REST client and the gateway connection
+ * (@discordjs/rest and @discordjs/ws, without discord.js's caches), how a raw message becomes a
+ * gate input and an event, where a chat id leads (a DM with whom, a thread under which channel),
+ * and sending with Discord's limits (2,000 characters, 10 files of 25 MB).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  API,
+  type APIActionRowComponent,
+  type APIChannel,
+  type APIComponentInMessageActionRow,
+  type APIMessage,
+  ChannelType,
+  GatewayIntentBits,
+} from '@discordjs/core';
+import { REST, RESTEvents } from '@discordjs/rest';
+import { WebSocketManager } from '@discordjs/ws';
+import { type InboundMessage, type OutboundFile, type OutboundRoute, ensureDir, errorText } from '@openchannels/kit';
+
+export const MAX_TEXT = 2000;
+export const MAX_FILES = 10;
+export const MAX_FILE_BYTES = 25 * 1024 * 1024;
+/** Ids of our recent messages: a reply to one counts as a mention. */
+const RECENT_SENT = 200;
+
+export const INTENTS =
+  GatewayIntentBits.DirectMessages |
+  GatewayIntentBits.Guilds |
+  GatewayIntentBits.GuildMessages |
+  // Privileged: without it (Developer Portal → Bot) guild messages arrive with empty content.
+  GatewayIntentBits.MessageContent;
+
+export interface ReadMessage {
+  inbound: InboundMessage;
+  content: string;
+  meta: Record<string, string>;
+}
+
+export interface ConnectorOptions {
+  token: string;
+  apiRoot: string;
+  inboxDir: string;
+}
+
+export class DiscordConnector {
+  readonly rest: REST;
+  readonly api: API;
+  /** Known channels: their kind and parent never change, so one lookup each is enough. */
+  private readonly channels = new Map<string, APIChannel>();
+  private readonly recentSent: string[] = [];
+  botId = '';
+
+  constructor(private readonly options: ConnectorOptions) {
+    this.rest = new REST({ version: '10', api: options.apiRoot }).setToken(options.token);
+    this.api = new API(this.rest);
+  }
+
+  /** The bot's user id: known from READY on the leader, asked for elsewhere (tools run in every session). */
+  async ownId(): Promise<string> {
+    if (!this.botId) this.botId = (await this.api.users.getCurrent()).id;
+    return this.botId;
+  }
+
+  /** A gateway connection; the caller listens to it and connects it. */
+  gateway(): WebSocketManager {
+    return new WebSocketManager({ token: this.options.token, intents: INTENTS, rest: this.rest });
+  }
+
+  /** Reports each 429 Discord answers; the REST client waits out retry_after and retries by itself. */
+  onRateLimited(report: (text: string) => void): void {
+    // An unexpected 429 (no bucket known beforehand) is told only in the client's debug output.
+    this.rest.on(RESTEvents.Debug, (text) => {
+      if (!text.includes('Encountered unexpected 429')) return;
+      const field = (name: string) => new RegExp(`${name}\\s*: (.*)`).exec(text)?.[1]?.trim() ?? '?';
+      const retryMs = Number.parseInt(field('Retry After'), 10);
+      report(`rate limited on ${field('Method')} ${field('Bucket')}: retrying in ${(retryMs / 1000).toFixed(1)}s`);
+    });
+  }
+
+  async channel(id: string): Promise<APIChannel> {
+    const known = this.channels.get(id);
+    if (known) return known;
+    const channel = await this.api.channels.get(id);
+    this.channels.set(id, channel);
+    return channel;
+  }
+
+  /**
+   * What the outbound gate needs to know about a chat id: whom a DM is with, or the channel a
+   * thread belongs to (its `groups` key).
+   */
+  async route(chatId: string): Promise<OutboundRoute> {
+    let channel: APIChannel;
+    try {
+      channel = await this.channel(chatId);
+    } catch {
+      throw new Error(`channel ${chatId} not found or not text-based`);
+    }
+    if (channel.type === ChannelType.DM) return { dmWith: channel.recipients?.[0]?.id ?? '' };
+    if (isThread(channel)) return { groupKey: channel.parent_id ?? chatId };
+    if (channel.type === ChannelType.GroupDM) throw new Error(`channel ${chatId} not found or not text-based`);
+    return {};
+  }
+
+  /** A raw MESSAGE_CREATE as the gate and the agent see it; undefined for bots (ourselves included). */
+  async read(message: APIMessage & { guild_id?: string }): Promise<ReadMessage | undefined> {
+    if (message.author.bot || message.webhook_id) return undefined;
+    const isDirect = !message.guild_id;
+    let groupKey: string | undefined;
+    if (!isDirect) {
+      const channel = await this.channel(message.channel_id);
+      if (isThread(channel) && channel.parent_id) groupKey = channel.parent_id;
+    } else {
+      // A DM message names its channel only: remember whom it is with for the outbound gate.
+      this.channels.set(message.channel_id, {
+        id: message.channel_id,
+        type: ChannelType.DM,
+        recipients: [message.author],
+      } as APIChannel);
+    }
+    const mentioned =
+      message.mention_everyone ||
+      message.mentions.some((user) => user.id === this.botId) ||
+      (message.message_reference?.message_id !== undefined &&
+        (this.recentSent.includes(message.message_reference.message_id) ||
+          message.referenced_message?.author.id === this.botId));
+    const attachments = message.attachments.map(
+      (a) => `${safeName(a.filename)} (${a.content_type ?? 'unknown'}, ${(a.size / 1024).toFixed(0)}KB)`,
+    );
+    const meta: Record<string, string> = {
+      chat_id: message.channel_id,
+      message_id: message.id,
+      user: message.author.username,
+      user_id: message.author.id,
+      ts: new Date(message.timestamp).toISOString(),
+    };
+    if (attachments.length > 0) {
+      meta.attachment_count = String(attachments.length);
+      meta.attachments = attachments.join('; ');
+    }
+    return {
+      inbound: {
+        senderId: message.author.id,
+        chatId: message.channel_id,
+        isDirect,
+        ...(groupKey ? { groupKey } : {}),
+        mentioned,
+        text: message.content,
+      },
+      content: message.content || (attachments.length > 0 ? '(attachment)' : ''),
+      meta,
+    };
+  }
+
+  /** Sends text in chunks, files on the first one; returns the ids sent. */
+  async send(chatId: string, chunks: string[], options: { files?: OutboundFile[]; replyTo?: (index: number) => string | undefined } = {}): Promise<string[]> {
+    const ids: string[] = [];
+    for (const [index, content] of chunks.entries()) {
+      const replyTo = options.replyTo?.(index);
+      const files = index === 0 ? (options.files ?? []) : [];
+      const sent = await this.api.channels.createMessage(chatId, {
+        content,
+        ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
+        ...(files.length > 0 ? { files: files.map((f) => ({ name: f.name, data: readFileSync(f.path) })) } : {}),
+      });
+      this.remember(sent.id);
+      ids.push(sent.id);
+    }
+    return ids;
+  }
+
+  async sendText(
+    chatId: string,
+    content: string,
+    extra: { components?: APIActionRowComponent<APIComponentInMessageActionRow>[]; replyTo?: string } = {},
+  ): Promise<APIMessage> {
+    const sent = await this.api.channels.createMessage(chatId, {
+      content,
+      ...(extra.components ? { components: extra.components } : {}),
+      ...(extra.replyTo ? { message_reference: { message_id: extra.replyTo, fail_if_not_exists: false } } : {}),
+    });
+    this.remember(sent.id);
+    return sent;
+  }
+
+  /** The DM channel with a user (Discord creates it on first use). */
+  async dmChannelOf(userId: string): Promise<string> {
+    const channel = await this.api.users.createDM(userId);
+    this.channels.set(channel.id, channel);
+    return channel.id;
+  }
+
+  /** Downloads a message's attachments into the inbox; returns one description line each. */
+  async download(chatId: string, messageId: string): Promise<string[]> {
+    const message = await this.api.channels.getMessage(chatId, messageId);
+    const lines: string[] = [];
+    for (const attachment of message.attachments) {
+      if (attachment.size > MAX_FILE_BYTES) {
+        throw new Error(`attachment too large: ${(attachment.size / 1024 / 1024).toFixed(1)}MB, max 25MB`);
+      }
+      const response = await fetch(attachment.url);
+      if (!response.ok) throw new Error(`attachment download failed: HTTP ${response.status}`);
+      const data = Buffer.from(await response.arrayBuffer());
+      const ext = attachment.filename.includes('.')
+        ? attachment.filename.slice(attachment.filename.lastIndexOf('.') + 1).replace(/[^a-zA-Z0-9]/g, '') || 'bin'
+        : 'bin';
+      ensureDir(this.options.inboxDir);
+      const path = join(this.options.inboxDir, `${Date.now()}-${attachment.id}.${ext}`);
+      writeFileSync(path, data);
+      lines.push(
+        `  ${path}  (${safeName(attachment.filename)}, ${attachment.content_type ?? 'unknown'}, ${(data.length / 1024).toFixed(0)}KB)`,
+      );
+    }
+    return lines;
+  }
+
+  private remember(id: string): void {
+    this.recentSent.push(id);
+    if (this.recentSent.length > RECENT_SENT) this.recentSent.shift();
+  }
+}
+
+function isThread(channel: APIChannel): channel is APIChannel & { parent_id?: string | null } {
+  return (
+    channel.type === ChannelType.PublicThread ||
+    channel.type === ChannelType.PrivateThread ||
+    channel.type === ChannelType.AnnouncementThread
+  );
+}
+
+/** Attachment names go into a tag attribute list separated by `; `: no brackets, separators or newlines. */
+export function safeName(name: string): string {
+  return name.replace(/[[\]\r\n;]/g, '_');
+}
+
+export function describeError(err: unknown): string {
+  return errorText(err);
+}
