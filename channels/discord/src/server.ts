@@ -80,6 +80,15 @@ interface PromptMessage {
   request: PermissionRequest;
 }
 
+// Signals and a closed stdin are handled from the start: a session may end while the hub is being joined.
+runUntilStdinCloses({
+  log,
+  cleanup: async () => {
+    await hub?.close();
+    await channel.close();
+  },
+});
+
 await channel.connect();
 hub = await Hub.join({
   stateDir,
@@ -127,12 +136,5 @@ hub = await Hub.join({
         await gateway.destroy();
       },
     };
-  },
-});
-runUntilStdinCloses({
-  log,
-  cleanup: async () => {
-    await hub?.close();
-    await channel.close();
   },
 });

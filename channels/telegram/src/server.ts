@@ -82,6 +82,15 @@ interface PromptMessage {
   request: PermissionRequest;
 }
 
+// Signals and a closed stdin are handled from the start: a session may end while the hub is being joined.
+runUntilStdinCloses({
+  log,
+  cleanup: async () => {
+    await hub?.close();
+    await channel.close();
+  },
+});
+
 await channel.connect();
 hub = await Hub.join({
   stateDir,
@@ -139,13 +148,7 @@ hub = await Hub.join({
     };
   },
 });
-runUntilStdinCloses({
-  log,
-  cleanup: async () => {
-    await hub?.close();
-    await channel.close();
-  },
-});
+
 
 function pollTimeoutSeconds(value: string | undefined): number {
   if (value === undefined) return DEFAULT_POLL_TIMEOUT_S;
