@@ -33,7 +33,7 @@ if (selected.length === 0) {
 
 const child = spawn(
   process.execPath,
-  ['--test', '--test-reporter=tap', '--test-concurrency=2', ...selected.map((f) => relative(root, f))],
+  ['--test', '--test-reporter=tap', '--test-concurrency=2', '--test-timeout=180000', ...selected.map((f) => relative(root, f))],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 let passed = 0;

@@ -7,7 +7,7 @@
  *
  * Items are handled one at a time, in arrival order, so events and cursors keep Discord's order.
  */
-import { type AccessStore, type Log, type SessionInfo, parseVerdict } from '@openchannels/kit';
+import { type AccessStore, type Log, type SessionSwitch, answerSessionCommand, parseVerdict } from '@openchannels/kit';
 import type { APIMessage, APIMessageComponentInteraction } from '@discordjs/core';
 import { type DiscordConnector, describeError } from './connector.js';
 import type { Cursors } from './cursors.js';
@@ -25,11 +25,6 @@ export interface InboundOptions {
   log: Log;
 }
 
-export interface SessionSwitch {
-  sessions(): SessionInfo[];
-  active(): SessionInfo | undefined;
-  route(sessionId: string): boolean;
-}
 
 export class InboundPipeline {
   private queue: Promise<void> = Promise.resolve();
@@ -76,7 +71,7 @@ export class InboundPipeline {
     // Which session reads your messages is for paired users only; anyone else meets the gate.
     const state = access.load();
     if (command && state.dmPolicy !== 'disabled' && state.allowFrom.includes(inbound.senderId)) {
-      await this.answer(inbound.chatId, this.switchSession(command as 'sessions' | 'use', inbound.text ?? ''));
+      await this.answer(inbound.chatId, answerSessionCommand(command as 'sessions' | 'use', inbound.text ?? '', this.options.sessions));
       return;
     }
     const decision = access.gate(inbound);
@@ -104,24 +99,5 @@ export class InboundPipeline {
 
   private async answer(chatId: string, text: string): Promise<void> {
     await this.options.connector.sendText(chatId, text).catch((err) => this.options.log(`command answer failed: ${describeError(err)}`));
-  }
-
-  /** `/sessions` lists the attached sessions; `/use <n>` makes session n the receiving one. */
-  private switchSession(command: 'sessions' | 'use', text: string): string {
-    const { sessions } = this.options;
-    const list = sessions.sessions();
-    if (command === 'use') {
-      const argument = text.trim().split(/\s+/)[1];
-      const n = Number(argument);
-      const chosen = Number.isInteger(n) ? list[n - 1] : undefined;
-      if (!chosen || !sessions.route(chosen.id)) {
-        return argument ? `No session ${argument}: send /sessions for the list.` : 'Say which session: /use <number> (see /sessions).';
-      }
-      return `Your messages now go to ${n}. ${chosen.label}.`;
-    }
-    if (list.length === 0) return 'No Claude Code session is attached.';
-    const active = sessions.active()?.id;
-    const lines = list.map((s, i) => `${i + 1}. ${s.label}${s.id === active ? ' ← receives your messages' : ''}`);
-    return `Sessions attached to this bot:\n${lines.join('\n')}\n\nSend /use <number> to choose which one receives your messages.`;
   }
 }

@@ -8,7 +8,7 @@
  * only described (the agent downloads them on demand); a photo download is bounded in time and
  * its failure only costs the message its image_path.
  */
-import { type AccessStore, type Log, type SessionInfo, parseVerdict } from '@openchannels/kit';
+import { type AccessStore, type Log, type SessionSwitch, answerSessionCommand, parseVerdict } from '@openchannels/kit';
 import type { Update } from 'grammy/types';
 import { type BotCommand, type TelegramConnector, type TelegramMessage, describeApiError } from './connector.js';
 import type { PermissionPrompts, VerdictSink } from './permissions.js';
@@ -34,11 +34,6 @@ export interface InboundOptions {
   log: Log;
 }
 
-export interface SessionSwitch {
-  sessions(): SessionInfo[];
-  active(): SessionInfo | undefined;
-  route(sessionId: string): boolean;
-}
 
 export class InboundPipeline {
   private readonly refusedAcks = new Set<string>();
@@ -125,7 +120,7 @@ export class InboundPipeline {
     if (command === 'sessions' || command === 'use') {
       // Which session reads your messages is for paired users only.
       if (!allowlisted) return;
-      text = this.switchSession(command, item.inbound.text ?? '');
+      text = answerSessionCommand(command, item.inbound.text ?? '', this.options.sessions);
     } else if (command === 'start') {
       text =
         'This bot bridges Telegram to a Claude Code session.\n\nTo pair:\n' +
@@ -146,24 +141,7 @@ export class InboundPipeline {
     await this.options.connector.sendText(chatId, text).catch((err) => this.failed(`/${command} answer`, err));
   }
 
-  /** `/sessions` lists the attached sessions; `/use <n>` makes session n the receiving one. */
-  private switchSession(command: 'sessions' | 'use', text: string): string {
-    const { sessions } = this.options;
-    const list = sessions.sessions();
-    if (command === 'use') {
-      const argument = text.trim().split(/\s+/)[1];
-      const n = Number(argument);
-      const chosen = Number.isInteger(n) ? list[n - 1] : undefined;
-      if (!chosen || !sessions.route(chosen.id)) {
-        return argument ? `No session ${argument}: send /sessions for the list.` : 'Say which session: /use <number> (see /sessions).';
-      }
-      return `Your messages now go to ${n}. ${chosen.label}.`;
-    }
-    if (list.length === 0) return 'No Claude Code session is attached.';
-    const active = sessions.active()?.id;
-    const lines = list.map((s, i) => `${i + 1}. ${s.label}${s.id === active ? ' ← receives your messages' : ''}`);
-    return `Sessions attached to this bot:\n${lines.join('\n')}\n\nSend /use <number> to choose which one receives your messages.`;
-  }
+
 
   private failed(what: string, err: unknown): void {
     this.options.log(`${what} failed: ${describeApiError(err)}`);

@@ -25,3 +25,4 @@ export {
 export { Hub, hubAddress, type HubOptions, type LeaderContext, type PlatformConnection, type SessionInfo } from './hub.js';
 export { Spool, type SpooledEvent } from './spool.js';
 export { jsonLine, onJsonLines } from './json-lines.js';
+export { answerSessionCommand, type SessionSwitch } from './session-commands.js';
