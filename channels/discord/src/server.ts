@@ -10,17 +10,14 @@
  * the leader catches up over REST on what was sent while nobody listened. Prompts are shown by
  * the leader, which receives the button presses; outbound tools run in each session.
  */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   AccessStore,
-  Channel,
   ChannelSettings,
-  Hub,
-  type PermissionRequest,
   createLog,
   ensureDir,
   resolveStateDir,
-  runUntilStdinCloses,
+  runSharedChannel,
 } from '@openchannels/kit';
 import { catchUp } from './catchup.js';
 import { DiscordConnector, describeError } from './connector.js';
@@ -62,48 +59,14 @@ ensureDir(stateDir);
 const access = new AccessStore({ name: NAME, stateDir, defaultDmPolicy: 'pairing', log });
 const connector = new DiscordConnector({ token, apiRoot, inboxDir: join(stateDir, 'inbox') });
 connector.onRateLimited(log);
-let hub: Hub | undefined;
-const channel: Channel = new Channel({
+await runSharedChannel({
   name: NAME,
   instructions: INSTRUCTIONS,
-  tools: discordTools(connector, access, stateDir, () => hub?.replyPrefix() ?? ''),
-  // The leader shows the prompt: the answers (button presses) arrive on its gateway connection.
-  onPermissionRequest: async (request) => {
-    if (!(await hub?.tellLeader({ type: 'permission_request', request } satisfies PromptMessage))) {
-      log(`permission request ${request.request_id} not relayed: the bot connection is changing hands`);
-    }
-  },
-});
-
-interface PromptMessage {
-  type: 'permission_request';
-  request: PermissionRequest;
-}
-
-// Signals and a closed stdin are handled from the start: a session may end while the hub is being joined.
-runUntilStdinCloses({
-  log,
-  cleanup: async () => {
-    await hub?.close();
-    await channel.close();
-  },
-});
-
-await channel.connect();
-hub = await Hub.join({
   stateDir,
   log,
-  label: basename(process.env.CLAUDE_PROJECT_DIR || process.cwd()),
-  deliver: ({ content, meta }) => channel.emit(content, meta),
-  onVerdict: ({ request_id, behavior }) => {
-    channel.sendVerdict(request_id, behavior).catch((err) => log(`could not pass on a verdict: ${describeError(err)}`));
-  },
+  tools: (replyPrefix) => discordTools(connector, access, stateDir, replyPrefix),
   lead: async (context) => {
     const prompts = new PermissionPrompts(connector, access, log);
-    context.onMessage(async (message, from) => {
-      const { request } = message as PromptMessage;
-      await prompts.send(request, context.sessions().length > 1 ? from.label : undefined);
-    });
     const cursors = new Cursors(stateDir);
     const inbound = new InboundPipeline({
       connector,
@@ -131,6 +94,7 @@ hub = await Hub.join({
       await connector.sendText(chatId, text);
     });
     return {
+      showPrompt: (request, session) => prompts.send(request, session),
       stop: async () => {
         stopApprovals();
         await gateway.destroy();

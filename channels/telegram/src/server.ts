@@ -9,17 +9,14 @@
  * reach the session the user chose with /use. Permission prompts are shown by the leader, which
  * receives the button presses; verdicts go to every session. Outbound tools run in each session.
  */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   AccessStore,
-  Channel,
   ChannelSettings,
-  Hub,
-  type PermissionRequest,
   createLog,
   ensureDir,
   resolveStateDir,
-  runUntilStdinCloses,
+  runSharedChannel,
 } from '@openchannels/kit';
 import { HANDLED_UPDATES, TelegramConnector, apiSignal, describeApiError } from './connector.js';
 import { InboundPipeline } from './inbound.js';
@@ -64,48 +61,14 @@ const pollTimeout = pollTimeoutSeconds(settings.get('TELEGRAM_POLL_TIMEOUT_SECON
 ensureDir(stateDir);
 const access = new AccessStore({ name: NAME, stateDir, defaultDmPolicy: 'pairing', log });
 const connector = new TelegramConnector({ token, apiRoot, inboxDir: join(stateDir, 'inbox') });
-let hub: Hub | undefined;
-const channel: Channel = new Channel({
+await runSharedChannel({
   name: NAME,
   instructions: INSTRUCTIONS,
-  tools: telegramTools(connector, access, stateDir, () => hub?.replyPrefix() ?? ''),
-  // The leader shows the prompt: the answers (button presses) arrive where it polls.
-  onPermissionRequest: async (request) => {
-    if (!(await hub?.tellLeader({ type: 'permission_request', request } satisfies PromptMessage))) {
-      log(`permission request ${request.request_id} not relayed: the bot connection is changing hands`);
-    }
-  },
-});
-
-interface PromptMessage {
-  type: 'permission_request';
-  request: PermissionRequest;
-}
-
-// Signals and a closed stdin are handled from the start: a session may end while the hub is being joined.
-runUntilStdinCloses({
-  log,
-  cleanup: async () => {
-    await hub?.close();
-    await channel.close();
-  },
-});
-
-await channel.connect();
-hub = await Hub.join({
   stateDir,
   log,
-  label: basename(process.env.CLAUDE_PROJECT_DIR || process.cwd()),
-  deliver: ({ content, meta }) => channel.emit(content, meta),
-  onVerdict: ({ request_id, behavior }) => {
-    channel.sendVerdict(request_id, behavior).catch((err) => log(`could not pass on a verdict: ${describeApiError(err)}`));
-  },
+  tools: (replyPrefix) => telegramTools(connector, access, stateDir, replyPrefix),
   lead: async (context) => {
     const prompts = new PermissionPrompts(connector, access, log);
-    context.onMessage(async (message, from) => {
-      const { request } = message as PromptMessage;
-      await prompts.send(request, context.sessions().length > 1 ? from.label : undefined);
-    });
     const inbound = new InboundPipeline({
       connector,
       access,
@@ -141,6 +104,7 @@ hub = await Hub.join({
       });
     });
     return {
+      showPrompt: (request, session) => prompts.send(request, session),
       stop: async () => {
         stopApprovals();
         await poller.stop();

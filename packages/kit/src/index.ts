@@ -26,3 +26,4 @@ export { Hub, hubAddress, type HubOptions, type LeaderContext, type PlatformConn
 export { Spool, type SpooledEvent } from './spool.js';
 export { jsonLine, onJsonLines } from './json-lines.js';
 export { answerSessionCommand, type SessionSwitch } from './session-commands.js';
+export { runSharedChannel, type LedConnection, type SharedChannelOptions } from './shared-channel.js';
