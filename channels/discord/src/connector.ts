@@ -17,13 +17,15 @@ import {
 } from '@discordjs/core';
 import { REST, RESTEvents } from '@discordjs/rest';
 import { WebSocketManager } from '@discordjs/ws';
-import { type InboundMessage, type OutboundFile, type OutboundRoute, ensureDir, errorText } from '@openchannels/kit';
+import { type InboundMessage, type Log, type OutboundFile, type OutboundRoute, ensureDir, errorText } from '@openchannels/kit';
 
 export const MAX_TEXT = 2000;
 export const MAX_FILES = 10;
 export const MAX_FILE_BYTES = 25 * 1024 * 1024;
 /** Ids of our recent messages: a reply to one counts as a mention. */
 const RECENT_SENT = 200;
+/** How long the bot's roles in a guild are taken as known (a role mention counts as a mention). */
+const ROLES_TTL_MS = 60_000;
 
 export const INTENTS =
   GatewayIntentBits.DirectMessages |
@@ -42,6 +44,7 @@ export interface ConnectorOptions {
   token: string;
   apiRoot: string;
   inboxDir: string;
+  log: Log;
 }
 
 export class DiscordConnector {
@@ -50,6 +53,7 @@ export class DiscordConnector {
   /** Known channels: their kind and parent never change, so one lookup each is enough. */
   private readonly channels = new Map<string, APIChannel>();
   private readonly recentSent: string[] = [];
+  private readonly rolesByGuild = new Map<string, { roles: string[]; at: number }>();
   botId = '';
 
   constructor(private readonly options: ConnectorOptions) {
@@ -77,6 +81,11 @@ export class DiscordConnector {
       const retryMs = Number.parseInt(field('Retry After'), 10);
       report(`rate limited on ${field('Method')} ${field('Bucket')}: retrying in ${(retryMs / 1000).toFixed(1)}s`);
     });
+  }
+
+  /** A channel seen in a listing, so that it need not be fetched again. */
+  learn(channel: APIChannel): void {
+    this.channels.set(channel.id, channel);
   }
 
   async channel(id: string): Promise<APIChannel> {
@@ -125,7 +134,10 @@ export class DiscordConnector {
       message.mentions.some((user) => user.id === this.botId) ||
       (message.message_reference?.message_id !== undefined &&
         (this.recentSent.includes(message.message_reference.message_id) ||
-          message.referenced_message?.author.id === this.botId));
+          message.referenced_message?.author.id === this.botId)) ||
+      (message.guild_id !== undefined &&
+        message.mention_roles.length > 0 &&
+        (await this.rolesIn(message.guild_id)).some((role) => message.mention_roles.includes(role)));
     const attachments = message.attachments.map(
       (a) => `${safeName(a.filename)} (${a.content_type ?? 'unknown'}, ${(a.size / 1024).toFixed(0)}KB)`,
     );
@@ -214,6 +226,23 @@ export class DiscordConnector {
       );
     }
     return lines;
+  }
+
+  /**
+   * The bot's roles in a guild: mentioning one (often the role Discord made for the bot, which
+   * the @ menu offers beside the bot itself) counts as mentioning the bot.
+   */
+  private async rolesIn(guildId: string): Promise<string[]> {
+    const known = this.rolesByGuild.get(guildId);
+    if (known && Date.now() - known.at < ROLES_TTL_MS) return known.roles;
+    let roles: string[] = [];
+    try {
+      roles = (await this.api.guilds.getMember(guildId, await this.ownId())).roles;
+    } catch (err) {
+      this.options.log(`could not look up the bot's roles in guild ${guildId}: ${errorText(err)}`);
+    }
+    this.rolesByGuild.set(guildId, { roles, at: Date.now() });
+    return roles;
   }
 
   private remember(id: string): void {

@@ -4,7 +4,7 @@
  * what to do when Discord refuses the bot for good (a revoked token, a missing intent), once.
  */
 import { type APIMessage, type APIMessageComponentInteraction, ComponentType, GatewayDispatchEvents, InteractionType } from '@discordjs/core';
-import { WebSocketShardEvents, type WebSocketManager } from '@discordjs/ws';
+import { CloseCodes, WebSocketShardEvents, type WebSocketManager } from '@discordjs/ws';
 import type { Log } from '@openchannels/kit';
 import { type DiscordConnector, describeError } from './connector.js';
 
@@ -62,11 +62,16 @@ export class Gateway {
         this.reportedFatal = true;
         return;
       }
+      // The client closes with its own code when it gives a connection up to resume; the reason was said.
+      if (code === CloseCodes.Resuming) return;
       log(`gateway connection closed (code ${code}); reconnecting`);
     });
     manager.on(WebSocketShardEvents.Debug, (message) => {
-      // Invalid sessions are otherwise silent: the next line is a fresh READY.
+      // Invalid sessions and dead connections are otherwise silent: the next line is a fresh READY or RESUMED.
       if (message.includes('Invalid session')) log('gateway session invalidated by Discord; identifying anew');
+      else if (message.includes('Reason: Zombie connection')) {
+        log('gateway heartbeat not acknowledged by Discord: the connection is dead; reconnecting to resume');
+      }
     });
     manager.on(WebSocketShardEvents.Error, (err) => {
       // The fatal close codes come with an error of their own; their advice says it all.

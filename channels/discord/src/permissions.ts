@@ -88,11 +88,16 @@ export class PermissionPrompts {
     }
     await verdict(id, action);
     const label = action === 'allow' ? '✅ Allowed' : '❌ Denied';
-    await interactions.updateMessage(interaction.id, interaction.token, {
-      content: `${interaction.message.content}\n\n${label}`,
-      components: [],
-    });
-    await this.settle(id, action, interaction.message.id);
+    const shown = await interactions
+      .updateMessage(interaction.id, interaction.token, { content: `${interaction.message.content}\n\n${label}`, components: [] })
+      .then(
+        () => true,
+        (err) => {
+          this.log(`could not mark the pressed permission prompt ${id} as answered: ${describeError(err)}`);
+          return false;
+        },
+      );
+    await this.settle(id, action, shown ? interaction.message.id : undefined);
   }
 
   /** Marks a decided request's other prompts with the outcome, without buttons, and forgets its details. */

@@ -57,7 +57,7 @@ const apiRoot = (settings.get('DISCORD_API_ROOT') ?? DEFAULT_API_ROOT).replace(/
 
 ensureDir(stateDir);
 const access = new AccessStore({ name: NAME, stateDir, defaultDmPolicy: 'pairing', log });
-const connector = new DiscordConnector({ token, apiRoot, inboxDir: join(stateDir, 'inbox') });
+const connector = new DiscordConnector({ token, apiRoot, inboxDir: join(stateDir, 'inbox'), log });
 connector.onRateLimited(log);
 await runSharedChannel({
   name: NAME,
@@ -67,7 +67,7 @@ await runSharedChannel({
   tools: (replyPrefix) => discordTools(connector, access, stateDir, replyPrefix),
   lead: async (context) => {
     const prompts = new PermissionPrompts(connector, access, log);
-    const cursors = new Cursors(stateDir);
+    const cursors = new Cursors(stateDir, log);
     const inbound = new InboundPipeline({
       connector,
       access,
@@ -98,6 +98,7 @@ await runSharedChannel({
       stop: async () => {
         stopApprovals();
         await gateway.destroy();
+        cursors.flush();
       },
     };
   },

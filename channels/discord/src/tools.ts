@@ -40,6 +40,7 @@ export function discordTools(
           return file;
         });
         if (checked.length > MAX_FILES) throw new Error('Discord allows max 10 attachments per message');
+        if (!text && checked.length === 0) throw new Error('nothing to send: text is empty and there are no files');
         const settings = access.load();
         const prefix = sessionPrefix();
         const body = prefix && text ? `${prefix}${text}` : text;

@@ -1,8 +1,10 @@
 /** Messages written while no session (or no gateway connection) was up arrive once, in order, when one is. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DcChannel } from '@openchannels/testkit';
-import { accessJson, chatEvents, startDiscord } from './helpers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DcChannel, tempStateDir } from '@openchannels/testkit';
+import { ALICE_ID, accessJson, chatEvents, startDiscord, waitFor } from './helpers.js';
 
 test('messages sent while no session ran arrive once, in order, when a session starts', async (t) => {
   let general!: DcChannel;
@@ -67,4 +69,63 @@ test('a catch-up longer than one page of history (100) delivers every message in
   await second.barrier();
   assert.deepEqual(chatEvents(second.host).map((e) => e.content), texts);
   assert.equal(dc.callsTo('GET /channels/:id/messages').length, 2, 'two pages');
+});
+
+test('history from before the first connection ever is not news: nothing of it is delivered', async (t) => {
+  const run = await startDiscord(t, {
+    access: (dc) => {
+      const alice = dc.user(ALICE_ID, 'alice');
+      dc.postOffline(dc.dmChannel(alice), alice, 'an old conversation');
+      return accessJson();
+    },
+  });
+  await run.barrier();
+  assert.deepEqual(chatEvents(run.host), []);
+});
+
+test('chats without a cursor yet catch up from when the bot was last connected: a new thread, a newly allowed user', async (t) => {
+  let general!: DcChannel;
+  let random!: DcChannel;
+  const first = await startDiscord(t, {
+    access: (dc) => {
+      general = dc.guildChannel('general');
+      random = dc.guildChannel('random');
+      return accessJson({ groups: { [general.id]: { requireMention: false, allowFrom: [] } } });
+    },
+  });
+  const { dc, stateDir } = first;
+  await first.barrier();
+  await first.host.close();
+  const bob = dc.user('200000000000000222', 'bob');
+  const plans = dc.thread(general, 'plans');
+  dc.postOffline(plans, bob, 'a thread opened while you were away');
+  dc.postOffline(dc.thread(random, 'elsewhere'), bob, 'a thread under a channel not opted in');
+  dc.postOffline(dc.dmChannel(bob), bob, 'bob, allowed in the terminal while no session ran');
+  first.writeAccess(accessJson({ allowFrom: [ALICE_ID, bob.id], groups: { [general.id]: { requireMention: false, allowFrom: [] } } }));
+  const second = await startDiscord(t, { dc, stateDir });
+  await second.host.nextEvent((e) => e.content.startsWith('bob, allowed'), 8000);
+  await second.barrier();
+  assert.deepEqual(
+    chatEvents(second.host).map((e) => [e.content, e.meta?.chat_id]),
+    [
+      ['a thread opened while you were away', plans.id],
+      ['bob, allowed in the terminal while no session ran', dc.dmChannel(bob).id],
+    ],
+  );
+});
+
+test('an unreadable cursors.json is said on stderr and the channel still starts and delivers', async (t) => {
+  const stateDir = tempStateDir('discord-');
+  writeFileSync(join(stateDir, 'cursors.json'), '{"since": "12", "chats": {"oops');
+  const run = await startDiscord(t, { stateDir, access: accessJson() });
+  await run.host.stderrMatch(/cursors\.json is unreadable .*; catching up only on chats seen from now on/);
+  await run.barrier();
+  // The next save replaces it with a well-formed file.
+  await waitFor(() => {
+    try {
+      return typeof JSON.parse(readFileSync(join(stateDir, 'cursors.json'), 'utf8')).chats === 'object';
+    } catch {
+      return false;
+    }
+  }, 'cursors.json rewritten');
 });

@@ -5,7 +5,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { type DcChannel, type DcUser, FakeDiscord, FakeHost, repoRoot, tempStateDir } from '@openchannels/testkit';
+import { type DcChannel, type DcUser, FakeDiscord, type FakeDiscordOptions, FakeHost, repoRoot, tempStateDir } from '@openchannels/testkit';
 import type { ChannelEvent } from '@openchannels/kit';
 
 export const pluginDir = join(repoRoot, 'channels/discord');
@@ -22,10 +22,12 @@ export interface AccessFile {
 }
 
 export interface RunOptions {
-  /** access.json as written before start; null writes none. Default: pairing, Alice allowlisted. */
+  /** access.json as written before start; null writes none. Default: pairing, Alice allowlisted (for a new state dir). */
   access?: AccessFile | ((dc: FakeDiscord) => AccessFile) | null;
   /** An existing fake and state dir (a session started later on the same machine). */
   dc?: FakeDiscord;
+  /** How to start the fake when none is given. */
+  fake?: FakeDiscordOptions;
   stateDir?: string;
   env?: Record<string, string>;
 }
@@ -56,10 +58,11 @@ const sessionsOf = new WeakMap<FakeDiscord, FakeHost[]>();
 
 /** Starts a fake Discord (unless given) and the channel against it; both end with the test. */
 export async function startDiscord(t: TestContext, options: RunOptions = {}): Promise<DiscordRun> {
-  const dc = options.dc ?? (await FakeDiscord.start());
+  const dc = options.dc ?? (await FakeDiscord.start(options.fake));
   const stateDir = options.stateDir ?? tempStateDir('discord-');
   const writeAccess = (access: AccessFile) => writeFileSync(join(stateDir, 'access.json'), `${JSON.stringify(access, null, 2)}\n`);
-  if (options.access !== null && !options.stateDir) {
+  // A given state dir keeps its access.json unless the test gives one.
+  if (options.access !== null && (options.access !== undefined || !options.stateDir)) {
     writeAccess(typeof options.access === 'function' ? options.access(dc) : (options.access ?? accessJson()));
   }
   let host: FakeHost;

@@ -110,3 +110,23 @@ test('an approved pairing is announced in the DM channel the skill wrote down', 
   await run.dc.nextCall('POST /channels/:id/messages', (c) => c.path.includes(bobDm.id), 8000);
   assert.deepEqual(run.dc.sentTexts(bobDm), ['Paired! Say hi to Claude.']);
 });
+
+test("mentioning a role the bot holds counts as mentioning the bot; other roles do not", async (t) => {
+  let general!: DcChannel;
+  const run = await startDiscord(t, {
+    access: (dc) => {
+      general = dc.guildChannel('general');
+      return accessJson({ groups: { [general.id]: { requireMention: true, allowFrom: [] } } });
+    },
+  });
+  const { dc } = run;
+  dc.botRoles = ['700000000000000001'];
+  await run.barrier();
+  const bob = dc.user('200000000000000222', 'bob');
+  dc.post(general, bob, '<@&700000000000000002> moderators, not the bot', { mentionRoles: ['700000000000000002'] });
+  dc.post(general, bob, '<@&700000000000000001> the bot by its role', { mentionRoles: ['700000000000000001'] });
+  await run.barrier();
+  assert.deepEqual(chatEvents(run.host).map((e) => e.content), ['<@&700000000000000001> the bot by its role']);
+  // The roles are looked up once, not per message.
+  assert.equal(dc.callsTo('GET /guilds/:id/members/:id').length, 1);
+});

@@ -27,6 +27,10 @@ test('a prompt with buttons goes to the allowlisted DM; See more expands; Allow 
   const settled = await dc.nextCall('POST /interactions/:id/:token/callback', (c) => c.body.type === 7);
   assert.deepEqual((settled.body.data as { components: unknown[] }).components, []);
   assert.match((settled.body.data as { content: string }).content, /\n\n✅ Allowed$/);
+  // A decided request's details are gone: a late See more (from an old copy of the prompt) says so.
+  dc.press(run.alice, prompt, `perm:more:${request.request_id}`);
+  const late = await dc.nextCall('POST /interactions/:id/:token/callback', (c) => c.body.type === 4);
+  assert.deepEqual(late.body, { type: 4, data: { content: 'Details no longer available.', flags: 64 } });
 });
 
 test('a guild member can neither press a prompt button nor type a verdict; alice can type one', async (t) => {

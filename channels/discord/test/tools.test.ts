@@ -87,3 +87,21 @@ test('react, edit_message, fetch_messages and download_attachment', async (t) =>
   run.writeAccess(accessJson({ groups: { [empty.id]: { requireMention: true, allowFrom: [] } } }));
   assert.equal((await host.tool('fetch_messages', { channel: empty.id })).text, '(no messages)');
 });
+
+test('a reply may be files alone; with neither text nor files nothing is sent', async (t) => {
+  const run = await startDiscord(t);
+  await run.barrier();
+  const dir = tempStateDir('discord-files-');
+  mkdirSync(dir, { recursive: true });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'chart.png');
+  writeFileSync(file, 'png bytes');
+  const result = await run.host.tool('reply', { chat_id: run.aliceDm.id, text: '', files: [file] });
+  assert.match(result.text, /^sent \(id: \d+\)$/);
+  const [post] = run.dc.callsTo('POST /channels/:id/messages');
+  assert.equal(post!.body.content, '');
+  assert.deepEqual(post!.files.map((f) => f.name), ['chart.png']);
+  const empty = await run.host.tool('reply', { chat_id: run.aliceDm.id, text: '' });
+  assert.deepEqual(empty, { isError: true, text: 'reply failed: nothing to send: text is empty and there are no files' });
+  assert.equal(run.dc.callsTo('POST /channels/:id/messages').length, 1);
+});

@@ -6,7 +6,8 @@
  *
  * Tests act as Discord users (`dm`, `post`, `press`), store messages without dispatching them
  * (`postOffline`, as if sent while the bot was away), and inject faults: closing the gateway
- * with a close code, invalid sessions, a revoked token, 429s with retry_after.
+ * with a close code, invalid sessions, heartbeats left unacknowledged, a revoked token, 429s
+ * with retry_after.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -78,18 +79,23 @@ export interface FakeDiscordOptions {
   token?: string;
   botId?: string;
   username?: string;
+  /** The heartbeat interval HELLO asks for (Discord's is about 41 s). */
+  heartbeatMs?: number;
 }
 
 export interface PostOptions {
   attachments?: Array<{ filename: string; data: Buffer | string; content_type?: string }>;
   /** The bot is @mentioned. */
   mentionBot?: boolean;
+  /** Roles @mentioned (ids). */
+  mentionRoles?: string[];
   /** A reply to this message (of the same channel). */
   replyTo?: string;
 }
 
 export const GUILD_ID = '900000000000000001';
-const HEARTBEAT_MS = 45_000;
+const HEARTBEAT_MS = 41_250;
+const DISCORD_EPOCH_MS = 1_420_070_400_000;
 const MAX_CONTENT = 2000;
 
 class RestFailure extends Error {
@@ -116,21 +122,25 @@ export class FakeDiscord {
   /** Gateway opcodes the client sent (2 identify, 6 resume, ...), in order. */
   readonly gatewayOps = new Mailbox<number>();
   readonly channels = new Map<string, DcChannel>();
+  /** The roles the bot holds in the guild. */
+  botRoles: string[] = [];
   private readonly messages = new Map<string, DcMessage[]>();
   private readonly files = new Map<string, Buffer>();
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly sockets = new Set<WebSocket>();
+  /** Connections whose heartbeats go unanswered. */
+  private readonly unacknowledged = new WeakSet<WebSocket>();
   /** Interaction id → the message whose button was pressed. */
   private readonly interactions = new Map<string, string>();
   private current?: GatewaySession;
-  private nextId = 1_000_000_000_000_000_000n;
+  private lastId = 0n;
   private tokenRevoked = false;
   private rateLimits: Array<{ route: string; retryAfter: number }> = [];
   private readonly wss: WebSocketServer;
 
   private constructor(
     private readonly server: Server,
-    options: FakeDiscordOptions,
+    private readonly options: FakeDiscordOptions,
   ) {
     this.token = options.token ?? 'MTIzNDU2.fake.token';
     this.bot = this.user(options.botId ?? '500000000000000001', options.username ?? 'claude-test', true);
@@ -217,7 +227,7 @@ export class FakeDiscord {
       id,
       application_id: this.bot.id,
       type: 3,
-      token: `interaction-token-${this.nextId}`,
+      token: `interaction-token-${id}`,
       version: 1,
       channel_id: channel.id,
       channel: { id: channel.id, type: channel.type },
@@ -266,6 +276,11 @@ export class FakeDiscord {
     session.socket.send(JSON.stringify({ op: 9, d: false }));
   }
 
+  /** The current connection's heartbeats go unacknowledged from now on (a zombie connection); later connections are answered. */
+  stopAcknowledgingHeartbeats(): void {
+    if (this.current?.socket) this.unacknowledged.add(this.current.socket);
+  }
+
   /** The token stops working: REST answers 401 and the gateway closes with 4004. */
   revokeToken(): void {
     this.tokenRevoked = true;
@@ -279,8 +294,11 @@ export class FakeDiscord {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Ids as Discord makes them: milliseconds since 2015 in the high bits, so they grow with time. */
   private snowflake(): string {
-    return String(this.nextId++);
+    const fromClock = BigInt(Date.now() - DISCORD_EPOCH_MS) << 22n;
+    this.lastId = fromClock > this.lastId ? fromClock : this.lastId + 1n;
+    return String(this.lastId);
   }
 
   private store(channel: DcChannel, author: DcUser, content: string, options: PostOptions): DcMessage {
@@ -311,7 +329,7 @@ export class FakeDiscord {
       tts: false,
       mention_everyone: false,
       mentions: options.mentionBot ? [this.bot] : [],
-      mention_roles: [],
+      mention_roles: options.mentionRoles ?? [],
       attachments,
       embeds: [],
       pinned: false,
@@ -331,11 +349,13 @@ export class FakeDiscord {
   private accept(socket: WebSocket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: HEARTBEAT_MS } }));
+    socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: this.options.heartbeatMs ?? HEARTBEAT_MS } }));
     socket.on('message', (raw) => {
       const payload = JSON.parse(String(raw)) as { op: number; d: any };
       this.gatewayOps.push(payload.op);
-      if (payload.op === 1) socket.send(JSON.stringify({ op: 11 }));
+      if (payload.op === 1) {
+        if (!this.unacknowledged.has(socket)) socket.send(JSON.stringify({ op: 11 }));
+      }
       else if (payload.op === 2) this.identify(socket, payload.d);
       else if (payload.op === 6) this.resume(socket, payload.d);
     });
@@ -409,7 +429,9 @@ export class FakeDiscord {
           { 'retry-after': String(retryAfter), 'x-ratelimit-scope': 'user' },
         );
       }
-      if (this.tokenRevoked || req.headers.authorization !== `Bot ${this.token}`) {
+      // Interaction callbacks are authorised by the interaction's own token, not the bot's.
+      const needsToken = !route.startsWith('POST /interactions/');
+      if (this.tokenRevoked || (needsToken && req.headers.authorization !== `Bot ${this.token}`)) {
         throw new RestFailure(401, { message: '401: Unauthorized', code: 0 });
       }
       call.result = this.handle(route, path, call);
@@ -466,6 +488,11 @@ export class FakeDiscord {
       }
       case 'GET /channels/:id':
         return channel();
+      case 'GET /guilds/:id/threads/active':
+        return { threads: [...this.channels.values()].filter((c) => c.type === 11 && c.guild_id === ids[0]), members: [] };
+      case 'GET /guilds/:id/members/:id':
+        if (ids[1] !== this.bot.id) throw new RestFailure(404, { message: 'Unknown Member', code: 10007 });
+        return { user: this.bot, roles: this.botRoles, joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0 };
       case 'POST /channels/:id/typing':
         channel();
         return undefined;
