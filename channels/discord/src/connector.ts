@@ -24,6 +24,11 @@ export const MAX_FILES = 10;
 export const MAX_FILE_BYTES = 25 * 1024 * 1024;
 /** Ids of our recent messages: a reply to one counts as a mention. */
 const RECENT_SENT = 200;
+/**
+ * Discord shows "typing…" for about 10 s, or until the bot's next message there. Refreshing it
+ * no more often than this keeps a burst of messages from spending the REST budget (50 calls/s).
+ */
+const TYPING_REFRESH_MS = 8_000;
 /** How long the bot's roles in a guild are taken as known (a role mention counts as a mention). */
 const ROLES_TTL_MS = 60_000;
 
@@ -54,6 +59,7 @@ export class DiscordConnector {
   private readonly channels = new Map<string, APIChannel>();
   private readonly recentSent: string[] = [];
   private readonly rolesByGuild = new Map<string, { roles: string[]; at: number }>();
+  private readonly typingSince = new Map<string, number>();
   botId = '';
 
   constructor(private readonly options: ConnectorOptions) {
@@ -166,6 +172,14 @@ export class DiscordConnector {
     };
   }
 
+  /** Shows "typing…" in a chat unless it is showing already. */
+  typing(chatId: string): void {
+    const since = this.typingSince.get(chatId);
+    if (since !== undefined && Date.now() - since < TYPING_REFRESH_MS) return;
+    this.typingSince.set(chatId, Date.now());
+    this.api.channels.showTyping(chatId).catch(() => this.typingSince.delete(chatId));
+  }
+
   /** Sends text in chunks, files on the first one; returns the ids sent. */
   async send(chatId: string, chunks: string[], options: { files?: OutboundFile[]; replyTo?: (index: number) => string | undefined } = {}): Promise<string[]> {
     const ids: string[] = [];
@@ -177,7 +191,7 @@ export class DiscordConnector {
         ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
         ...(files.length > 0 ? { files: files.map((f) => ({ name: f.name, data: readFileSync(f.path) })) } : {}),
       });
-      this.remember(sent.id);
+      this.remember(chatId, sent.id);
       ids.push(sent.id);
     }
     return ids;
@@ -193,7 +207,7 @@ export class DiscordConnector {
       ...(extra.components ? { components: extra.components } : {}),
       ...(extra.replyTo ? { message_reference: { message_id: extra.replyTo, fail_if_not_exists: false } } : {}),
     });
-    this.remember(sent.id);
+    this.remember(chatId, sent.id);
     return sent;
   }
 
@@ -245,7 +259,9 @@ export class DiscordConnector {
     return roles;
   }
 
-  private remember(id: string): void {
+  /** A message of ours: a reply to it is a mention, and it ends "typing…" in its chat. */
+  private remember(chatId: string, id: string): void {
+    this.typingSince.delete(chatId);
     this.recentSent.push(id);
     if (this.recentSent.length > RECENT_SENT) this.recentSent.shift();
   }

@@ -7,16 +7,24 @@
  *
  * Items are handled one at a time, in arrival order, so events and cursors keep Discord's order.
  */
-import { type AccessStore, type Log, type SessionSwitch, answerSessionCommand, parseVerdict } from '@openchannels/kit';
+import {
+  type AccessStore,
+  type Log,
+  type PromptBook,
+  type SessionSwitch,
+  type VerdictSink,
+  answerSessionCommand,
+  parseVerdict,
+} from '@openchannels/kit';
 import type { APIMessage, APIMessageComponentInteraction } from '@discordjs/core';
 import { type DiscordConnector, describeError } from './connector.js';
 import type { Cursors } from './cursors.js';
-import type { PermissionPrompts, VerdictSink } from './permissions.js';
+import { promptPress } from './permissions.js';
 
 export interface InboundOptions {
   connector: DiscordConnector;
   access: AccessStore;
-  prompts: PermissionPrompts;
+  prompts: PromptBook;
   cursors: Cursors;
   /** Hands an accepted message over as an event; `key` (the message id) recognises one that comes twice. */
   deliver(content: string, meta: Record<string, string>, key: string): Promise<void>;
@@ -24,7 +32,6 @@ export interface InboundOptions {
   sessions: SessionSwitch;
   log: Log;
 }
-
 
 export class InboundPipeline {
   private queue: Promise<void> = Promise.resolve();
@@ -45,7 +52,8 @@ export class InboundPipeline {
   }
 
   press(interaction: APIMessageComponentInteraction): Promise<void> {
-    return this.enqueue(() => this.options.prompts.press(interaction, this.options.verdict), 'button press');
+    const { press, answer } = promptPress(this.options.connector, interaction);
+    return this.enqueue(() => this.options.prompts.press(press, answer, this.options.verdict), 'button press');
   }
 
   private enqueue(work: () => Promise<void>, what: string): Promise<void> {
@@ -91,7 +99,7 @@ export class InboundPipeline {
       await this.options.prompts.settle(parsed.request_id, parsed.behavior);
       return;
     }
-    connector.api.channels.showTyping(inbound.chatId).catch(() => {});
+    connector.typing(inbound.chatId);
     const ack = decision.access.ackReaction;
     if (ack) connector.api.channels.addMessageReaction(inbound.chatId, message.id, ack).catch(() => {});
     await this.options.deliver(item.content, item.meta, message.id);

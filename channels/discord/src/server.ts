@@ -16,6 +16,7 @@ import {
   ChannelSettings,
   createLog,
   ensureDir,
+  PromptBook,
   resolveStateDir,
   runSharedChannel,
 } from '@openchannels/kit';
@@ -24,7 +25,7 @@ import { DiscordConnector, describeError } from './connector.js';
 import { Cursors } from './cursors.js';
 import { Gateway } from './gateway.js';
 import { InboundPipeline } from './inbound.js';
-import { PermissionPrompts } from './permissions.js';
+import { discordPrompts } from './permissions.js';
 import { discordTools } from './tools.js';
 
 const NAME = 'discord';
@@ -66,7 +67,7 @@ await runSharedChannel({
   log,
   tools: (replyPrefix) => discordTools(connector, access, stateDir, replyPrefix),
   lead: async (context) => {
-    const prompts = new PermissionPrompts(connector, access, log);
+    const prompts = new PromptBook(discordPrompts(connector), access, log);
     const cursors = new Cursors(stateDir, log);
     const inbound = new InboundPipeline({
       connector,
@@ -94,7 +95,7 @@ await runSharedChannel({
       await connector.sendText(chatId, text);
     });
     return {
-      showPrompt: (request, session) => prompts.send(request, session),
+      showPrompt: (request, session) => prompts.show(request, session),
       stop: async () => {
         stopApprovals();
         await gateway.destroy();

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DcChannel } from '@openchannels/testkit';
-import { ALICE_ID, accessJson, chatEvents, startDiscord } from './helpers.js';
+import { ALICE_ID, accessJson, chatEvents, startDiscord, waitFor } from './helpers.js';
 
 test('an allowlisted DM arrives with the reference meta, typing and the ack reaction', async (t) => {
   const run = await startDiscord(t, { access: accessJson({ ackReaction: '👀' }) });
@@ -129,4 +129,19 @@ test("mentioning a role the bot holds counts as mentioning the bot; other roles 
   assert.deepEqual(chatEvents(run.host).map((e) => e.content), ['<@&700000000000000001> the bot by its role']);
   // The roles are looked up once, not per message.
   assert.equal(dc.callsTo('GET /guilds/:id/members/:id').length, 1);
+});
+
+test('a burst shows "typing…" once, not once per message; after the bot answers, the next message shows it again', async (t) => {
+  const run = await startDiscord(t);
+  await run.barrier();
+  const typingCalls = () => run.dc.callsTo('POST /channels/:id/typing').filter((c) => c.path.includes(run.aliceDm.id)).length;
+  await waitFor(() => typingCalls() === 1, 'the first typing call');
+  for (let i = 0; i < 5; i++) run.dc.dm(run.alice, `quick ${i}`);
+  await run.barrier();
+  assert.equal(chatEvents(run.host).length, 5);
+  await run.dc.calls.settle(200);
+  assert.equal(typingCalls(), 1, 'Discord still shows the first one');
+  await run.host.tool('reply', { chat_id: run.aliceDm.id, text: 'done' });
+  await run.barrier();
+  await waitFor(() => typingCalls() === 2, 'typing again after the answer');
 });

@@ -8,10 +8,18 @@
  * only described (the agent downloads them on demand); a photo download is bounded in time and
  * its failure only costs the message its image_path.
  */
-import { type AccessStore, type Log, type SessionSwitch, answerSessionCommand, parseVerdict } from '@openchannels/kit';
+import {
+  type AccessStore,
+  type Log,
+  type PromptBook,
+  type SessionSwitch,
+  type VerdictSink,
+  answerSessionCommand,
+  parseVerdict,
+} from '@openchannels/kit';
 import type { Update } from 'grammy/types';
 import { type BotCommand, type TelegramConnector, type TelegramMessage, describeApiError } from './connector.js';
-import type { PermissionPrompts, VerdictSink } from './permissions.js';
+import { promptPress } from './permissions.js';
 
 const PHOTO_DOWNLOAD_TIMEOUT_MS = 30_000;
 /** Telegram's reaction list has no ✅ or ❌: a typed verdict is acknowledged with these. */
@@ -20,7 +28,7 @@ const VERDICT_REACTIONS = { allow: '👍', deny: '👎' } as const;
 export interface InboundOptions {
   connector: TelegramConnector;
   access: AccessStore;
-  prompts: PermissionPrompts;
+  prompts: PromptBook;
   /**
    * Hands an accepted message over as an event. The update counts as handled once this resolves;
    * when it throws, the update is not confirmed to Telegram and comes again. `key` names the
@@ -33,7 +41,6 @@ export interface InboundOptions {
   sessions: SessionSwitch;
   log: Log;
 }
-
 
 export class InboundPipeline {
   private readonly refusedAcks = new Set<string>();
@@ -50,7 +57,8 @@ export class InboundPipeline {
     const item = connector.read(update);
     if (!item) return;
     if (item.kind === 'button') {
-      await prompts.press(item, verdict).catch((err) => this.failed('button press', err));
+      const { press, answer } = promptPress(connector, item);
+      await prompts.press(press, answer, verdict).catch((err) => this.failed('button press', err));
       return;
     }
     if (item.command) {

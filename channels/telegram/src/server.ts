@@ -15,12 +15,13 @@ import {
   ChannelSettings,
   createLog,
   ensureDir,
+  PromptBook,
   resolveStateDir,
   runSharedChannel,
 } from '@openchannels/kit';
 import { HANDLED_UPDATES, TelegramConnector, apiSignal, describeApiError } from './connector.js';
 import { InboundPipeline } from './inbound.js';
-import { PermissionPrompts } from './permissions.js';
+import { telegramPrompts } from './permissions.js';
 import { Poller } from './poller.js';
 import { telegramTools } from './tools.js';
 
@@ -68,7 +69,7 @@ await runSharedChannel({
   log,
   tools: (replyPrefix) => telegramTools(connector, access, stateDir, replyPrefix),
   lead: async (context) => {
-    const prompts = new PermissionPrompts(connector, access, log);
+    const prompts = new PromptBook(telegramPrompts(connector), access, log);
     const inbound = new InboundPipeline({
       connector,
       access,
@@ -104,7 +105,7 @@ await runSharedChannel({
       });
     });
     return {
-      showPrompt: (request, session) => prompts.send(request, session),
+      showPrompt: (request, session) => prompts.show(request, session),
       stop: async () => {
         stopApprovals();
         await poller.stop();

@@ -27,3 +27,13 @@ export { Spool, type SpooledEvent } from './spool.js';
 export { jsonLine, onJsonLines } from './json-lines.js';
 export { answerSessionCommand, type SessionSwitch } from './session-commands.js';
 export { runSharedChannel, type LedConnection, type SharedChannelOptions } from './shared-channel.js';
+export {
+  PromptBook,
+  type PressAnswer,
+  type PromptAction,
+  type PromptButton,
+  type PromptMessage,
+  type PromptPress,
+  type PromptSurface,
+  type VerdictSink,
+} from './prompt-book.js';
