@@ -2,24 +2,28 @@
  * Running the discord channel in tests as Claude Code runs it (the plugin's .mcp.json, under a
  * fake host) against a fake Discord, with its own state directory per test.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { type DcChannel, type DcUser, FakeDiscord, type FakeDiscordOptions, FakeHost, repoRoot, tempStateDir } from '@openchannels/testkit';
+import {
+  type AccessFile,
+  type DcChannel,
+  type DcUser,
+  FakeDiscord,
+  type FakeDiscordOptions,
+  FakeHost,
+  type SavedAccess,
+  readAccessFile,
+  repoRoot,
+  tempStateDir,
+  writeAccessFile,
+} from '@openchannels/testkit';
 import type { ChannelEvent } from '@openchannels/kit';
 
 export const pluginDir = join(repoRoot, 'channels/discord');
 
 /** An allowlisted user, in every run's access.json unless a test says otherwise. */
 export const ALICE_ID = '200000000000000111';
-
-export interface AccessFile {
-  dmPolicy?: string;
-  allowFrom?: string[];
-  groups?: Record<string, { requireMention?: boolean; allowFrom?: string[] }>;
-  pending?: Record<string, unknown>;
-  [setting: string]: unknown;
-}
 
 export interface RunOptions {
   /** access.json as written before start; null writes none. Default: pairing, Alice allowlisted (for a new state dir). */
@@ -40,7 +44,7 @@ export interface DiscordRun {
   /** Alice's DM channel with the bot. */
   aliceDm: DcChannel;
   writeAccess(access: AccessFile): void;
-  readAccess(): Required<AccessFile> & { pending: Record<string, { senderId: string; chatId: string }> };
+  readAccess(): SavedAccess;
   /** Sends a DM from Alice and waits for its event: everything dispatched before has been handled. */
   barrier(): Promise<void>;
 }
@@ -60,7 +64,7 @@ const sessionsOf = new WeakMap<FakeDiscord, FakeHost[]>();
 export async function startDiscord(t: TestContext, options: RunOptions = {}): Promise<DiscordRun> {
   const dc = options.dc ?? (await FakeDiscord.start(options.fake));
   const stateDir = options.stateDir ?? tempStateDir('discord-');
-  const writeAccess = (access: AccessFile) => writeFileSync(join(stateDir, 'access.json'), `${JSON.stringify(access, null, 2)}\n`);
+  const writeAccess = (access: AccessFile) => writeAccessFile(stateDir, access);
   // A given state dir keeps its access.json unless the test gives one.
   if (options.access !== null && (options.access !== undefined || !options.stateDir)) {
     writeAccess(typeof options.access === 'function' ? options.access(dc) : (options.access ?? accessJson()));
@@ -91,7 +95,7 @@ export async function startDiscord(t: TestContext, options: RunOptions = {}): Pr
     alice,
     aliceDm: dc.dmChannel(alice),
     writeAccess,
-    readAccess: () => JSON.parse(readFileSync(join(stateDir, 'access.json'), 'utf8')),
+    readAccess: () => readAccessFile(stateDir),
     barrier: async () => {
       const text = `barrier ${++barriers}`;
       await dc.connected();

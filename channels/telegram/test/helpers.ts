@@ -2,10 +2,20 @@
  * Running the telegram channel in tests as Claude Code runs it (the plugin's .mcp.json, under a
  * fake host) against a fake Bot API, with its own state directory per test.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { FakeHost, FakeTelegram, type TgUser, repoRoot, tempStateDir } from '@openchannels/testkit';
+import {
+  type AccessFile,
+  FakeHost,
+  FakeTelegram,
+  type SavedAccess,
+  type TgUser,
+  readAccessFile,
+  repoRoot,
+  tempStateDir,
+  writeAccessFile,
+} from '@openchannels/testkit';
 import type { ChannelEvent } from '@openchannels/kit';
 
 export const pluginDir = join(repoRoot, 'channels/telegram');
@@ -16,14 +26,6 @@ export const BOT = 'claude_test_bot';
 export const ALICE_ID = 111;
 /** A supergroup id as Telegram gives them. */
 export const GROUP_ID = -1001234567890;
-
-export interface AccessFile {
-  dmPolicy?: string;
-  allowFrom?: string[];
-  groups?: Record<string, { requireMention?: boolean; allowFrom?: string[] }>;
-  pending?: Record<string, unknown>;
-  [setting: string]: unknown;
-}
 
 export interface RunOptions {
   /** access.json as written before start; null writes none. Default: pairing, Alice allowlisted. */
@@ -42,12 +44,7 @@ export interface TelegramRun {
   stateDir: string;
   alice: TgUser;
   writeAccess(access: AccessFile): void;
-  readAccess(): AccessFile & {
-    pending: Record<
-      string,
-      { senderId: string; chatId: string; createdAt: number; expiresAt: number; replies: number }
-    >;
-  };
+  readAccess(): SavedAccess;
   /** Sends a DM from Alice and waits for its event: everything Telegram delivered before has been handled. */
   barrier(): Promise<void>;
 }
@@ -73,8 +70,7 @@ let barriers = 0;
 export async function startTelegram(t: TestContext, options: RunOptions = {}): Promise<TelegramRun> {
   const tg = await FakeTelegram.start({ username: BOT });
   const stateDir = tempStateDir('telegram-');
-  const writeAccess = (access: AccessFile) =>
-    writeFileSync(join(stateDir, 'access.json'), `${JSON.stringify(access, null, 2)}\n`);
+  const writeAccess = (access: AccessFile) => writeAccessFile(stateDir, access);
   if (options.access !== null) writeAccess(options.access ?? accessJson());
   if (options.dotEnv) writeFileSync(join(stateDir, '.env'), options.dotEnv(tg));
   const { TELEGRAM_BOT_TOKEN, ...withoutToken } = telegramEnv(tg, stateDir);
@@ -102,7 +98,7 @@ export async function startTelegram(t: TestContext, options: RunOptions = {}): P
     stateDir,
     alice,
     writeAccess,
-    readAccess: () => JSON.parse(readFileSync(join(stateDir, 'access.json'), 'utf8')),
+    readAccess: () => readAccessFile(stateDir),
     barrier: async () => {
       const text = `barrier ${++barriers}`;
       tg.dm(alice, text);

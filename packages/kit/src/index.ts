@@ -26,7 +26,7 @@ export { Hub, hubAddress, type HubOptions, type LeaderContext, type PlatformConn
 export { Spool, type SpooledEvent } from './spool.js';
 export { jsonLine, onJsonLines } from './json-lines.js';
 export { answerSessionCommand, type SessionSwitch } from './session-commands.js';
-export { runSharedChannel, type LedConnection, type SharedChannelOptions } from './shared-channel.js';
+export { runSharedChannel, setUpBot, type BotSetup, type LedConnection, type SharedChannelOptions } from './shared-channel.js';
 export {
   PromptBook,
   type PressAnswer,

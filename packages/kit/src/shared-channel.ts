@@ -1,14 +1,17 @@
 /**
  * A chat channel whose bot is shared by every session (see hub.ts), wired once for every
- * platform: the MCP server, shutdown from the start, the hub, and permission prompts relayed to
- * the leading session, which shows them because the answers (button presses) arrive there.
+ * platform: its start-up (state, settings, token, access), the MCP server, shutdown from the
+ * start, the hub, and permission prompts relayed to the leading session, which shows them because
+ * the answers (button presses) arrive there.
  */
 import { basename } from 'node:path';
+import { AccessStore } from './access.js';
 import { Channel, type ChannelOptions } from './channel.js';
 import type { PermissionRequest } from './contract.js';
 import { Hub, type LeaderContext, type PlatformConnection } from './hub.js';
 import { runUntilStdinCloses } from './lifecycle.js';
-import { type Log, errorText } from './log.js';
+import { type Log, createLog, errorText } from './log.js';
+import { ChannelSettings, ensureDir, envPrefix, resolveStateDir } from './state.js';
 import type { ToolDefinition } from './tools.js';
 
 /** What the leading session's platform connection offers besides stopping. */
@@ -29,6 +32,39 @@ export interface SharedChannelOptions extends Omit<ChannelOptions, 'tools' | 'on
 interface PromptMessage {
   type: 'permission_request';
   request: PermissionRequest;
+}
+
+export interface BotSetup {
+  log: Log;
+  stateDir: string;
+  settings: ChannelSettings;
+  token: string;
+  /** `<NAME>_API_ROOT` (for tests against a fake), else the platform's own, without a trailing slash. */
+  apiRoot: string;
+  access: AccessStore;
+}
+
+/**
+ * What a bot channel reads before anything else: its state directory, settings (the environment,
+ * then `<state>/.env`), the bot token — without one it says where to put it and exits 1 — and its
+ * access.json, pairing by default.
+ */
+export function setUpBot(name: string, options: { tokenExample: string; defaultApiRoot: string }): BotSetup {
+  const log = createLog(name);
+  const stateDir = resolveStateDir(name);
+  const settings = new ChannelSettings(stateDir, process.env, log);
+  const prefix = envPrefix(name);
+  const token = settings.get(`${prefix}_BOT_TOKEN`);
+  if (!token) {
+    process.stderr.write(
+      `${name} channel: ${prefix}_BOT_TOKEN required\n  set in ${settings.envPath}\n  format: ${prefix}_BOT_TOKEN=${options.tokenExample}\n`,
+    );
+    process.exit(1);
+  }
+  const apiRoot = (settings.get(`${prefix}_API_ROOT`) ?? options.defaultApiRoot).replace(/\/+$/, '');
+  ensureDir(stateDir);
+  const access = new AccessStore({ name, stateDir, defaultDmPolicy: 'pairing', log });
+  return { log, stateDir, settings, token, apiRoot, access };
 }
 
 export async function runSharedChannel(options: SharedChannelOptions): Promise<void> {

@@ -8,3 +8,4 @@ export { FakeModelApi, scriptedAnswer } from './fake-model-api.js';
 export { FakeTelegram, type ApiCall, type Fault, type FakeBotOptions, type MessageInput, type StoredFile, type TgCallbackQuery, type TgChat, type TgEntity, type TgMessage, type TgUpdate, type TgUser, type UploadedFile } from './fake-telegram.js';
 export { TerminalProcess } from './terminal.js';
 export { FakeDiscord, GUILD_ID, type DcAttachment, type DcCall, type DcChannel, type DcMessage, type DcUser, type FakeDiscordOptions, type PostOptions } from './fake-discord.js';
+export { readAccessFile, writeAccessFile, type AccessFile, type SavedAccess } from './access-file.js';
