@@ -1,9 +1,10 @@
 /** What reaches the session from Discord: the DM gate, opted-in channels and threads, meta and attachments. */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { DcChannel } from '@openchannels/testkit';
+import { type DcChannel, repoRoot } from '@openchannels/testkit';
 import { ALICE_ID, accessJson, chatEvents, startDiscord, waitFor } from './helpers.js';
 
 test('an allowlisted DM arrives with the reference meta, typing and the ack reaction', async (t) => {
@@ -144,4 +145,30 @@ test('a burst shows "typing…" once, not once per message; after the bot answer
   await run.host.tool('reply', { chat_id: run.aliceDm.id, text: 'done' });
   await run.barrier();
   await waitFor(() => typingCalls() === 2, 'typing again after the answer');
+});
+
+test('the README journey: a first DM, the code, `openchannels access discord pair`, "Paired!", then the conversation', async (t) => {
+  const run = await startDiscord(t, { access: null });
+  await run.dc.connected();
+  const bob = run.dc.user('200000000000000222', 'bob');
+  const bobDm = run.dc.dmChannel(bob);
+  run.dc.dm(bob, 'hello?');
+  const pairing = await run.dc.nextCall('POST /channels/:id/messages', (c) => c.path.includes(bobDm.id));
+  const code = /pair ([a-z0-9]{6})$/.exec(String(pairing.body.content))![1]!;
+  const cli = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'packages/host/bin/openchannels.js'), 'access', 'discord', 'pair', code],
+      { env: { ...process.env, DISCORD_STATE_DIR: run.stateDir }, encoding: 'utf8' },
+      (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout }),
+    );
+  });
+  assert.equal(cli.code, 0, cli.stdout);
+  await run.dc.nextCall('POST /channels/:id/messages', (c) => c.path.includes(bobDm.id) && c.body.content === 'Paired! Say hi to Claude.', 8000);
+  run.dc.dm(bob, 'hi Claude');
+  const event = await run.host.nextEvent((e) => e.content === 'hi Claude');
+  assert.deepEqual([event.meta?.user, event.meta?.chat_id], ['bob', bobDm.id]);
+  const answer = await run.host.tool('reply', { chat_id: bobDm.id, text: 'hello bob' });
+  assert.equal(answer.isError, false, answer.text);
+  assert.deepEqual(run.dc.sentTexts(bobDm).slice(-2), ['Paired! Say hi to Claude.', 'hello bob']);
 });
