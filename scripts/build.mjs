@@ -24,6 +24,9 @@ for (const name of readdirSync(channelsDir)) {
     minify: true,
     legalComments: 'eof',
     logLevel: 'warning',
+    // @discordjs/rest's build for runtimes with fetch: Node 20's own fetch instead of a bundled
+    // undici, about 14 MB less memory in every session that runs the Discord channel.
+    alias: { '@discordjs/rest': join(root, 'node_modules/@discordjs/rest/dist/web.mjs') },
     // Bundled CommonJS dependencies call require() for Node's built-ins.
     banner: { js: "import { createRequire as __ocRequire } from 'node:module'; const require = __ocRequire(import.meta.url);" },
   });
