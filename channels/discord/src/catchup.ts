@@ -6,7 +6,7 @@
  * publish key), delivered once.
  */
 import type { AccessStore, Log } from '@openchannels/kit';
-import type { APIMessage } from '@discordjs/core';
+import type { APIMessage } from '@discordjs/core/http-only';
 import { type DiscordConnector, describeError } from './connector.js';
 import type { Cursors } from './cursors.js';
 

@@ -1,8 +1,8 @@
 /**
- * Everything Discord-specific in one place: the REST client and the gateway connection
- * (@discordjs/rest and @discordjs/ws, without discord.js's caches), how a raw message becomes a
- * gate input and an event, where a chat id leads (a DM with whom, a thread under which channel),
- * and sending with Discord's limits (2,000 characters, 10 files of 25 MB).
+ * Discord over REST (@discordjs/rest, without discord.js's caches), which every session uses for
+ * its tools: how a raw message becomes a gate input and an event, where a chat id leads (a DM
+ * with whom, a thread under which channel), and sending with Discord's limits (2,000 characters,
+ * 10 files of 25 MB). The gateway connection, which only the leading session opens, is gateway.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +13,8 @@ import {
   type APIComponentInMessageActionRow,
   type APIMessage,
   ChannelType,
-  GatewayIntentBits,
-} from '@discordjs/core';
+} from '@discordjs/core/http-only';
 import { REST, RESTEvents } from '@discordjs/rest';
-import { WebSocketManager } from '@discordjs/ws';
 import { type InboundMessage, type Log, type OutboundFile, type OutboundRoute, ensureDir, errorText } from '@openchannels/kit';
 
 export const MAX_TEXT = 2000;
@@ -31,13 +29,6 @@ const RECENT_SENT = 200;
 const TYPING_REFRESH_MS = 8_000;
 /** How long the bot's roles in a guild are taken as known (a role mention counts as a mention). */
 const ROLES_TTL_MS = 60_000;
-
-export const INTENTS =
-  GatewayIntentBits.DirectMessages |
-  GatewayIntentBits.Guilds |
-  GatewayIntentBits.GuildMessages |
-  // Privileged: without it (Developer Portal → Bot) guild messages arrive with empty content.
-  GatewayIntentBits.MessageContent;
 
 export interface ReadMessage {
   inbound: InboundMessage;
@@ -71,11 +62,6 @@ export class DiscordConnector {
   async ownId(): Promise<string> {
     if (!this.botId) this.botId = (await this.api.users.getCurrent()).id;
     return this.botId;
-  }
-
-  /** A gateway connection; the caller listens to it and connects it. */
-  gateway(): WebSocketManager {
-    return new WebSocketManager({ token: this.options.token, intents: INTENTS, rest: this.rest });
   }
 
   /** Reports each 429 Discord answers; the REST client waits out retry_after and retries by itself. */

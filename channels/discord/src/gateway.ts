@@ -3,10 +3,24 @@
  * triggers a catch-up over REST, and what happens to the connection is said on stderr — with
  * what to do when Discord refuses the bot for good (a revoked token, a missing intent), once.
  */
-import { type APIMessage, type APIMessageComponentInteraction, ComponentType, GatewayDispatchEvents, InteractionType } from '@discordjs/core';
-import { CloseCodes, WebSocketShardEvents, type WebSocketManager } from '@discordjs/ws';
+import {
+  type APIMessage,
+  type APIMessageComponentInteraction,
+  ComponentType,
+  GatewayDispatchEvents,
+  GatewayIntentBits,
+  InteractionType,
+} from '@discordjs/core/http-only';
+import { CloseCodes, WebSocketManager, WebSocketShardEvents } from '@discordjs/ws';
 import type { Log } from '@openchannels/kit';
 import { type DiscordConnector, describeError } from './connector.js';
+
+const INTENTS =
+  GatewayIntentBits.DirectMessages |
+  GatewayIntentBits.Guilds |
+  GatewayIntentBits.GuildMessages |
+  // Privileged: without it (Developer Portal → Bot) guild messages arrive with empty content.
+  GatewayIntentBits.MessageContent;
 
 /** Close codes after which Discord will not take the bot back without the user acting. */
 const FATAL_ADVICE: Record<number, (envPath: string) => string> = {
@@ -30,11 +44,12 @@ export class Gateway {
 
   constructor(
     connector: DiscordConnector,
+    token: string,
     log: Log,
     envPath: string,
     handlers: GatewayHandlers,
   ) {
-    this.manager = connector.gateway();
+    this.manager = new WebSocketManager({ token, intents: INTENTS, rest: connector.rest });
     const manager = this.manager;
     manager.on(WebSocketShardEvents.Dispatch, (payload) => {
       if (payload.t === GatewayDispatchEvents.MessageCreate) handlers.message(payload.d);

@@ -16,7 +16,7 @@ import {
   answerSessionCommand,
   parseVerdict,
 } from '@openchannels/kit';
-import type { APIMessage, APIMessageComponentInteraction } from '@discordjs/core';
+import type { APIMessage, APIMessageComponentInteraction } from '@discordjs/core/http-only';
 import { type DiscordConnector, describeError } from './connector.js';
 import type { Cursors } from './cursors.js';
 import { promptPress } from './permissions.js';

@@ -10,7 +10,7 @@ import {
   ButtonStyle,
   ComponentType,
   MessageFlags,
-} from '@discordjs/core';
+} from '@discordjs/core/http-only';
 import { type DiscordConnector, MAX_TEXT } from './connector.js';
 
 const STYLES = { more: ButtonStyle.Secondary, allow: ButtonStyle.Success, deny: ButtonStyle.Danger } as const;

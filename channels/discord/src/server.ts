@@ -62,7 +62,7 @@ await runSharedChannel({
       },
       verdict: async (requestId, behavior) => context.verdict({ request_id: requestId, behavior }),
     });
-    const gateway = new Gateway(connector, log, settings.envPath, {
+    const gateway = new Gateway(connector, token, log, settings.envPath, {
       message: (message) => void inbound.message(message),
       press: (interaction) => void inbound.press(interaction),
       connected: () => void inbound.catchUp((handle) => catchUp(connector, access, cursors, handle, log)),
