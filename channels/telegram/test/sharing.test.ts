@@ -129,3 +129,18 @@ test("a permission prompt from a session that does not poll is shown by the one 
   const verdict = await second.nextVerdict((v) => v.request_id === request.request_id);
   assert.equal(verdict.behavior, 'allow');
 });
+
+test('a permission prompt asked while the polling session dies waits for the next one to show it', async (t) => {
+  const first = await startTelegram(t, { env: { CLAUDE_PROJECT_DIR: '/projects/api' } });
+  const { tg, alice, stateDir } = first;
+  await first.barrier();
+  const second = await anotherSession(t, tg, stateDir, 'web');
+  await sessionsListed(tg, alice, 2);
+  process.kill(first.host.connection.pid!, 'SIGKILL');
+  const request = await second.requestPermission('Bash', 'deploy', { command: 'make deploy' });
+  const prompt = await tg.nextCall('sendMessage', (c) => String(c.params.text).startsWith('🔐 Permission'), 10000);
+  assert.equal(prompt.params.text, '🔐 Permission: Bash');
+  tg.press(alice, tg.message(ALICE_ID, (prompt.result as { message_id: number }).message_id)!, `perm:deny:${request.request_id}`);
+  assert.equal((await second.nextVerdict((v) => v.request_id === request.request_id)).behavior, 'deny');
+  assert.ok(!second.stderr.received.some((line) => line.includes('not relayed')));
+});

@@ -32,7 +32,13 @@ function stateDir(): string {
   return mkdtempSync(join(tmpdir(), 'hub-'));
 }
 
-async function join_(dir: string, platform: FakePlatform, label: string, options: { refuse?: () => boolean } = {}): Promise<Session> {
+interface JoinOptions {
+  refuse?: () => boolean;
+  /** Handles the sessions' messages while this session leads. */
+  onMessage?: (message: unknown, from: string) => void;
+}
+
+async function join_(dir: string, platform: FakePlatform, label: string, options: JoinOptions = {}): Promise<Session> {
   const events: string[] = [];
   const verdicts: Verdict[] = [];
   const hub = await Hub.join({
@@ -48,6 +54,7 @@ async function join_(dir: string, platform: FakePlatform, label: string, options
     lead: async (context) => {
       const record = { context, stopped: false };
       platform.leaderships.push(record);
+      if (options.onMessage) context.onMessage((message, from) => options.onMessage!(message, from.label));
       return { stop: async () => void (record.stopped = true) };
     },
   });
@@ -170,8 +177,8 @@ describe('hub: one platform connection shared by every session', () => {
     const b = await join_(dir, platform, 'web');
     const received: Array<[unknown, string]> = [];
     platform.current.onMessage((message, from) => void received.push([message, from.label]));
-    assert.equal(await b.hub.tellLeader({ prompt: 'Bash' }), true);
-    assert.equal(await a.hub.tellLeader({ prompt: 'Write' }), true);
+    await b.hub.tellLeader({ prompt: 'Bash' });
+    await a.hub.tellLeader({ prompt: 'Write' });
     await until(() => received.length === 2, 'both messages');
     assert.deepEqual(received.sort(), [[{ prompt: 'Bash' }, 'web'], [{ prompt: 'Write' }, 'api']].sort());
   });
@@ -214,5 +221,35 @@ describe('hub: one platform connection shared by every session', () => {
     assert.equal(await platform.current.publish('survives the crash', {}, 'update:1'), false);
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(next.events, ['survives the crash']);
+  });
+
+  test('a message to a leader that dies before confirming it goes to the next leader', async () => {
+    const dir = stateDir();
+    const hubModule = join(fileURLToPath(new URL('.', import.meta.url)), 'hub.js');
+    const script = join(dir, 'unconfirming.mjs');
+    // A leader that takes messages and never finishes handling them (its process is about to die).
+    writeFileSync(
+      script,
+      `import { Hub } from ${JSON.stringify(hubModule)};
+       await Hub.join({ stateDir: ${JSON.stringify(dir)}, log: () => {}, label: 'doomed',
+         deliver: async () => true, onVerdict: () => {},
+         lead: async (ctx) => { ctx.onMessage(() => { console.log('got it'); return new Promise(() => {}); }); return { stop: async () => {} }; } });
+       console.log('leading');
+       setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    child.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n')));
+    await until(() => lines.includes('leading'), 'the doomed leader');
+    const received: unknown[] = [];
+    const member = await join_(dir, new FakePlatform(), 'web', { onMessage: (message) => received.push(message) });
+    await member.hub.tellLeader({ prompt: 'Bash' });
+    await until(() => lines.includes('got it'), 'the doomed leader received it');
+    child.kill('SIGKILL');
+    await until(() => member.hub.isLeader, 'the member takes over');
+    await until(() => received.length === 1, 'the message handled by the new leader');
+    assert.deepEqual(received, [{ prompt: 'Bash' }]);
+    await member.hub.tellLeader({ prompt: 'Write' });
+    assert.deepEqual(received, [{ prompt: 'Bash' }, { prompt: 'Write' }], 'handled at once by the leading session itself');
   });
 });

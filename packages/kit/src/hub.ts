@@ -68,11 +68,12 @@ export interface HubOptions {
 type ToMember =
   | { type: 'event'; seq: number; content: string; meta: Record<string, string> }
   | { type: 'verdict'; verdict: Verdict }
-  | { type: 'members'; sessions: SessionInfo[]; active?: string };
+  | { type: 'members'; sessions: SessionInfo[]; active?: string }
+  | { type: 'received'; id: number };
 type ToLeader =
   | { type: 'hello'; session: SessionInfo }
   | { type: 'ack'; seq: number; delivered: boolean }
-  | { type: 'message'; message: unknown };
+  | { type: 'message'; id: number; message: unknown };
 
 /** The socket the leader listens on: in the state directory, or a short name when that is too long. */
 export function hubAddress(stateDir: string): string {
@@ -93,6 +94,9 @@ export class Hub {
   private members: SessionInfo[] = [];
   private activeId?: string;
   private closing = false;
+  /** Messages for the leader it has not confirmed: sent again to whoever leads next. */
+  private readonly unconfirmed = new Map<number, unknown>();
+  private nextMessageId = 1;
 
   private constructor(private readonly options: HubOptions) {
     this.address = hubAddress(options.stateDir);
@@ -115,17 +119,30 @@ export class Hub {
   }
 
   /**
-   * Sends a message to the leader's `onMessage` handler (in this process when it leads). Resolves
-   * false when no leader is reachable at the moment (it is being replaced).
+   * Sends a message to the leader's `onMessage` handler (in this process when it leads). A message
+   * the leader has not confirmed when it goes (it died, or is being replaced) goes to the next
+   * leader: nothing is lost while the connection changes hands, though a message may arrive twice.
    */
-  async tellLeader(message: unknown): Promise<boolean> {
+  async tellLeader(message: unknown): Promise<void> {
     if (this.leadership) {
       await this.leadership.received(message, this.self);
-      return true;
+      return;
     }
-    if (!this.link || this.link.destroyed) return false;
-    this.link.write(jsonLine({ type: 'message', message } satisfies ToLeader));
-    return true;
+    const id = this.nextMessageId++;
+    this.unconfirmed.set(id, message);
+    this.link?.write(jsonLine({ type: 'message', id, message } satisfies ToLeader));
+  }
+
+  /** Hands what the last leader did not confirm to the new one (this process, or over the new link). */
+  private async resendUnconfirmed(): Promise<void> {
+    for (const [id, message] of this.unconfirmed) {
+      if (this.leadership) {
+        this.unconfirmed.delete(id);
+        await this.leadership.received(message, this.self);
+      } else {
+        this.link?.write(jsonLine({ type: 'message', id, message } satisfies ToLeader));
+      }
+    }
   }
 
   /** `[label] ` while several sessions share the connection, so the user knows who answers. */
@@ -137,12 +154,14 @@ export class Hub {
     for (let attempt = 0; !this.closing; attempt++) {
       try {
         this.leadership = await Leadership.start(this, this.address, this.options);
+        await this.resendUnconfirmed();
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       }
       try {
         await this.joinAsMember();
+        await this.resendUnconfirmed();
         return;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -198,6 +217,8 @@ export class Hub {
       this.options.onVerdict(message.verdict);
     } else if (message.type === 'members') {
       this.membersChanged(message.sessions, message.active);
+    } else if (message.type === 'received') {
+      this.unconfirmed.delete(message.id);
     }
   }
 
@@ -277,7 +298,7 @@ class Leadership {
             .then((delivered) => leadership.acked(hub.self.id, message.seq, delivered));
         } else if (message.type === 'verdict') {
           options.onVerdict(message.verdict);
-        } else {
+        } else if (message.type === 'members') {
           hub.membersChanged(message.sessions, message.active);
         }
       },
@@ -360,7 +381,8 @@ class Leadership {
         } else if (message.type === 'ack' && id) {
           this.acked(id, message.seq, message.delivered);
         } else if (message.type === 'message' && id) {
-          void this.received(message.message, this.links.get(id)!.info);
+          const link = this.links.get(id)!;
+          void this.received(message.message, link.info).then(() => link.send({ type: 'received', id: message.id }));
         }
       },
       () => socket.destroy(),

@@ -70,13 +70,15 @@ export function setUpBot(name: string, options: { tokenExample: string; defaultA
 export async function runSharedChannel(options: SharedChannelOptions): Promise<void> {
   const { stateDir, log, tools, lead, ...channelOptions } = options;
   let hub: Hub | undefined;
+  let joinedHub!: (hub: Hub) => void;
+  const hubJoined = new Promise<Hub>((resolve) => (joinedHub = resolve));
   const channel: Channel = new Channel({
     ...channelOptions,
     tools: tools(() => hub?.replyPrefix() ?? ''),
+    // A prompt that comes while the hub is being joined waits for it; the hub keeps it while the
+    // connection changes hands.
     onPermissionRequest: async (request) => {
-      if (!(await hub?.tellLeader({ type: 'permission_request', request } satisfies PromptMessage))) {
-        log(`permission request ${request.request_id} not relayed: the bot connection is changing hands`);
-      }
+      await (await hubJoined).tellLeader({ type: 'permission_request', request } satisfies PromptMessage);
     },
   });
   // Signals and a closed stdin are handled from the start: a session may end while the hub is being joined.
@@ -106,4 +108,5 @@ export async function runSharedChannel(options: SharedChannelOptions): Promise<v
       return connection;
     },
   });
+  joinedHub(hub);
 }
