@@ -15,6 +15,7 @@ import { CloseCodes, WebSocketManager, WebSocketShardEvents } from '@discordjs/w
 import type { Log } from '@openchannels/kit';
 import { type DiscordConnector, describeError } from './connector.js';
 
+/** What the bot asks Discord to send it. */
 const INTENTS =
   GatewayIntentBits.DirectMessages |
   GatewayIntentBits.Guilds |
@@ -41,6 +42,7 @@ export interface GatewayHandlers {
 export class Gateway {
   private readonly manager: WebSocketManager;
   private reportedFatal = false;
+  private destroyed = false;
 
   constructor(
     connector: DiscordConnector,
@@ -71,6 +73,7 @@ export class Gateway {
       handlers.connected();
     });
     manager.on(WebSocketShardEvents.Closed, (code) => {
+      if (this.destroyed) return;
       const advice = FATAL_ADVICE[code];
       if (advice) {
         if (!this.reportedFatal) log(advice(envPath));
@@ -99,6 +102,7 @@ export class Gateway {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     await this.manager.destroy();
   }
 }

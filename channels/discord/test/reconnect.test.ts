@@ -60,3 +60,11 @@ test('heartbeats left unacknowledged: the dead connection is said, dropped and r
   assert.ok(run.dc.gatewayOps.received.includes(6), 'resumed');
   assert.ok(!run.host.stderr.received.some((l) => /code 4200/.test(l)), 'no confusing close code line');
 });
+
+test('a session that ends closes its gateway connection without announcing a reconnect', async (t) => {
+  const run = await startDiscord(t);
+  await run.barrier();
+  await run.host.close();
+  assert.ok(run.host.stderr.received.some((l) => /shutting down/.test(l)));
+  assert.deepEqual(run.host.stderr.received.filter((l) => /reconnect/.test(l)), []);
+});

@@ -149,8 +149,6 @@ export class InboundPipeline {
     await this.options.connector.sendText(chatId, text).catch((err) => this.failed(`/${command} answer`, err));
   }
 
-
-
   private failed(what: string, err: unknown): void {
     this.options.log(`${what} failed: ${describeApiError(err)}`);
   }
