@@ -24,6 +24,11 @@ export class BoundedSet<T> {
     this.entries.delete(value);
   }
 
+  /** Oldest first. */
+  values(): IterableIterator<T> {
+    return this.entries.values();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -3,6 +3,7 @@
  * answers with the `reply` tool, and replies and permission prompts stream out on GET /events.
  */
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import {
   Channel,
   ChannelSettings,
@@ -19,6 +20,7 @@ import { BoundedSet } from './bounded-set.js';
 import { type WebhookConfig, loadConfig } from './config.js';
 import { EventStream } from './events-stream.js';
 import { createInboundHandler } from './inbound.js';
+import { ReplayGuard } from './verify.js';
 
 const DEFAULT_PORT = 8788;
 const LOOPBACK_BINDS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -112,6 +114,9 @@ const http = createServer(
     stream,
     chats,
     log,
+    // Starting only reads the file; the first write comes with a delivery, once the port is ours,
+    // so a second copy of the channel that fails to bind leaves it alone.
+    replays: new ReplayGuard({ persist: { path: join(stateDir, 'deliveries.log'), log } }),
     emit: (content, meta) => channel.emit(content, meta),
     consumeVerdict: relaysPermissions ? (text) => channel.consumeVerdict(text) : undefined,
   }),

@@ -1,13 +1,14 @@
 /**
  * How a named source proves who sent a request: GitHub's X-Hub-Signature-256, a generic
  * HMAC-SHA256 header (optionally over a signed timestamp), or a bearer token. Every comparison
- * of secret material is constant-time. Delivery ids a source sends are remembered so a replayed
- * delivery is refused.
+ * of secret material is constant-time. Delivery ids a source sends are remembered, across restarts
+ * when the guard has a file, so a replayed delivery is refused.
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { secretsEqual } from '@openchannels/kit';
+import { type Log, secretsEqual } from '@openchannels/kit';
 import { BoundedSet } from './bounded-set.js';
+import { DeliveryLog, type DeliveryRecord } from './delivery-log.js';
 
 export type Verification = { ok: true; deliveryId?: string } | { ok: false; reason: string };
 
@@ -126,6 +127,13 @@ export function bearerVerifier(token: string): Verifier {
   };
 }
 
+export interface ReplayGuardOptions {
+  /** How many ids are remembered: the most recent ones. */
+  capacity?: number;
+  /** `<state>/deliveries.log`, so ids outlive a restart; without it they are kept in memory only. */
+  persist?: { path: string; log: Log };
+}
+
 /**
  * Delivery ids seen per source, the most recent `capacity` of them. A delivery is claimed
  * before it is delivered, so two copies in flight at once cannot both get through, and given
@@ -133,20 +141,42 @@ export function bearerVerifier(token: string): Verifier {
  */
 export class ReplayGuard {
   private readonly seen: BoundedSet<string>;
+  private readonly file?: DeliveryLog;
 
-  constructor(capacity = 10_000) {
+  constructor({ capacity = 10_000, persist }: ReplayGuardOptions = {}) {
     this.seen = new BoundedSet(capacity);
+    if (!persist) return;
+    // Compacted at twice the capacity: a rewrite every `capacity` deliveries or so, not every one.
+    this.file = new DeliveryLog(persist.path, 2 * capacity, persist.log);
+    for (const record of this.file.read()) {
+      // Replayed in order through the bounded set: the most recent `capacity` claims stand.
+      if (record.t === 'claim') this.seen.add(replayKey(record.source, record.delivery));
+      else this.seen.delete(replayKey(record.source, record.delivery));
+    }
   }
 
   /** False when this source already delivered this id. */
   claim(source: string, deliveryId: string): boolean {
-    const key = `${source}\n${deliveryId}`;
+    const key = replayKey(source, deliveryId);
     if (this.seen.has(key)) return false;
     this.seen.add(key);
+    this.file?.write({ t: 'claim', source, delivery: deliveryId }, () => this.claims());
     return true;
   }
 
   release(source: string, deliveryId: string): void {
-    this.seen.delete(`${source}\n${deliveryId}`);
+    this.seen.delete(replayKey(source, deliveryId));
+    this.file?.write({ t: 'release', source, delivery: deliveryId }, () => this.claims());
   }
+
+  private claims(): DeliveryRecord[] {
+    return [...this.seen.values()].map((key) => {
+      const end = key.indexOf('\n'); // source names have no newline (config.ts)
+      return { t: 'claim', source: key.slice(0, end), delivery: key.slice(end + 1) };
+    });
+  }
+}
+
+function replayKey(source: string, deliveryId: string): string {
+  return `${source}\n${deliveryId}`;
 }

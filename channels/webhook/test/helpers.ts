@@ -52,6 +52,8 @@ export interface Setup {
   /** `<state>/.env` */
   dotenv?: string;
   env?: Record<string, string>;
+  /** The state dir of an earlier run, to start the channel again on what it left; else a fresh one. */
+  stateDir?: string;
 }
 
 /** Every state dir of this test file lives under one directory, removed when the file's run ends. */
@@ -65,7 +67,7 @@ export function scratchDir(): string {
 
 /** A spec for the plugin's server with its own state dir, written from `setup`. */
 export function webhookSpec(setup: Setup = {}): ServerSpec {
-  const stateDir = scratchDir();
+  const stateDir = setup.stateDir ?? scratchDir();
   if (setup.config !== undefined) {
     const text = typeof setup.config === 'string' ? setup.config : JSON.stringify(setup.config, null, 2);
     writeFileSync(join(stateDir, 'webhook.json'), text);
@@ -78,6 +80,7 @@ export function webhookSpec(setup: Setup = {}): ServerSpec {
 export interface Webhook {
   host: FakeHost;
   port: number;
+  stateDir: string;
 }
 
 /** The port of a running server, from its start-up line. */
@@ -87,8 +90,9 @@ export async function listeningPort(host: FakeHost): Promise<number> {
 }
 
 export async function startWebhook(setup: Setup = {}): Promise<Webhook> {
-  const host = await FakeHost.start(webhookSpec(setup));
-  return { host, port: await listeningPort(host) };
+  const spec = webhookSpec(setup);
+  const host = await FakeHost.start(spec);
+  return { host, port: await listeningPort(host), stateDir: spec.env.WEBHOOK_STATE_DIR! };
 }
 
 export interface Reply {

@@ -1,13 +1,15 @@
 /** The request handler on its own, with the session stubbed: what happens when delivery fails. */
 import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { MetaInput, Verdict } from '@openchannels/kit';
 import { BoundedSet } from '../src/bounded-set.js';
 import { parseConfig } from '../src/config.js';
 import { EventStream } from '../src/events-stream.js';
 import { createInboundHandler } from '../src/inbound.js';
-import { hmacHex, send } from './helpers.js';
+import { ReplayGuard } from '../src/verify.js';
+import { hmacHex, scratchDir, send } from './helpers.js';
 
 const servers: Server[] = [];
 const streams: EventStream[] = [];
@@ -25,7 +27,10 @@ interface Harness {
   connected: boolean;
 }
 
-async function startHandler(consumeVerdict?: (text: string) => Promise<Verdict | null>): Promise<Harness> {
+async function startHandler(
+  consumeVerdict?: (text: string) => Promise<Verdict | null>,
+  replays?: ReplayGuard,
+): Promise<Harness> {
   const config = parseConfig(
     JSON.stringify({
       sources: { ci: { path: '/ci', verify: { type: 'hmac-sha256', header: 'X-Signature', secretEnv: 'CI', deliveryHeader: 'X-Delivery-Id' } } },
@@ -49,6 +54,7 @@ async function startHandler(consumeVerdict?: (text: string) => Promise<Verdict |
         return true;
       },
       consumeVerdict,
+      replays,
     }),
   );
   servers.push(server);
@@ -81,6 +87,23 @@ test('a signed delivery that failed with 503 is accepted when the sender retries
   assert.equal((await send(harness.port, { path: '/ci', headers, body })).status, 202, 'the retry is not a replay');
   assert.equal((await send(harness.port, { path: '/ci', headers, body })).status, 409, 'a second copy is');
   assert.equal(harness.emitted.length, 1);
+});
+
+test('after a restart, a delivery that failed with 503 is accepted when retried, and one delivered is refused', async () => {
+  const path = join(scratchDir(), 'deliveries.log');
+  const restart = () => startHandler(undefined, new ReplayGuard({ persist: { path, log: () => {} } }));
+  const signed = (body: string, id: string) => ({ path: '/ci', headers: { 'x-signature': hmacHex('k', body), 'x-delivery-id': id }, body });
+  const before = await restart();
+  assert.equal((await send(before.port, signed('deploy failed', 'deploy-1'))).status, 503);
+  before.connected = true;
+  assert.equal((await send(before.port, signed('deploy done', 'deploy-2'))).status, 202);
+  const after = await restart();
+  after.connected = true;
+  assert.equal((await send(after.port, signed('deploy failed', 'deploy-1'))).status, 202, 'the retry is not a replay');
+  const replay = await send(after.port, signed('deploy done', 'deploy-2'));
+  assert.equal(replay.status, 409);
+  assert.equal(replay.text, 'delivery deploy-2 was already received\n');
+  assert.deepEqual(after.emitted.map((e) => e.content), ['deploy failed']);
 });
 
 test('a verdict that could not reach the session is answered 503', async () => {

@@ -1,16 +1,20 @@
-/** Named sources end to end: GitHub, generic HMAC and bearer verification, replays, and GitHub events. */
+/** Named sources end to end: GitHub, generic HMAC and bearer verification, replays (also across restarts), and GitHub events. */
 import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ALERTS_TOKEN,
   CI_SECRET,
   VERIFIED_CONFIG,
   VERIFIED_DOTENV,
+  type Setup,
   type Webhook,
   ciHeaders,
   githubHeaders,
   RefusedBodies,
   hmacHex,
+  scratchDir,
   send,
   startWebhook,
 } from './helpers.js';
@@ -185,5 +189,49 @@ describe('verified sources', () => {
 
   test('refused requests never reach the session', async () => {
     await refused.assertNoneDelivered(webhook.host);
+  });
+});
+
+describe('replays across restarts', () => {
+  const stops: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const stop of stops) await stop();
+  });
+  const start = async (setup: Setup) => {
+    const webhook = await startWebhook(setup);
+    stops.push(() => webhook.host.close());
+    return webhook;
+  };
+  const body = JSON.stringify(push);
+
+  test('a GitHub delivery received before a restart is refused after it, and not delivered again', async () => {
+    const first = await start({ config: VERIFIED_CONFIG, dotenv: VERIFIED_DOTENV });
+    const headers = githubHeaders('push', body);
+    assert.equal((await send(first.port, { path: '/github', headers, body })).status, 202);
+    await first.host.close();
+
+    const second = await start({ stateDir: first.stateDir });
+    const replay = await send(second.port, { path: '/github', headers, body });
+    assert.equal(replay.status, 409);
+    assert.equal(replay.text, `delivery ${headers['x-github-delivery']} was already received\n`);
+    assert.deepEqual(await second.host.events.settle(300), []);
+    assert.equal(statSync(join(first.stateDir, 'deliveries.log')).mode & 0o777, 0o600);
+  });
+
+  test('a damaged deliveries.log is skipped with one log line, and its good lines still refuse their ids', async () => {
+    const stateDir = scratchDir();
+    const claim = (delivery: string) => JSON.stringify({ t: 'claim', source: 'github', delivery });
+    const torn = claim('torn').slice(0, 20);
+    writeFileSync(join(stateDir, 'deliveries.log'), ['hand edit', claim('kept-1'), '{"t":"claim"}', claim('kept-2'), torn].join('\n'));
+    const webhook = await start({ config: VERIFIED_CONFIG, dotenv: VERIFIED_DOTENV, stateDir });
+    assert.deepEqual(
+      webhook.host.stderr.received.filter((line) => line.includes('skipped')),
+      [`webhook channel: ${join(stateDir, 'deliveries.log')}: skipped 3 line(s) that are not delivery records`],
+    );
+    for (const id of ['kept-1', 'kept-2']) {
+      const headers = { ...githubHeaders('push', body), 'x-github-delivery': id };
+      assert.equal((await send(webhook.port, { path: '/github', headers, body })).status, 409, id);
+    }
+    assert.equal((await send(webhook.port, { path: '/github', headers: githubHeaders('push', body), body })).status, 202);
   });
 });

@@ -102,7 +102,7 @@ test('bearer: accepts exactly the token after "Bearer", any case of the scheme',
 });
 
 test('the replay guard refuses a delivery id seen before per source, and forgets a released one', () => {
-  const guard = new ReplayGuard(3);
+  const guard = new ReplayGuard({ capacity: 3 });
   assert.equal(guard.claim('github', 'd1'), true);
   assert.equal(guard.claim('github', 'd1'), false);
   assert.equal(guard.claim('ci', 'd1'), true, 'ids are per source');
