@@ -1,5 +1,6 @@
 // Compiles every workspace (tsc -b) and bundles each channel server into the single file its
-// plugin's .mcp.json runs, so a plugin folder copied on its own starts with Node alone.
+// plugin's .mcp.json runs, so a plugin folder copied on its own starts with Node alone; and the
+// host's tool proxy, which agents spawn once per channel.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,13 +11,11 @@ const root = new URL('..', import.meta.url).pathname;
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', root], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
-const channelsDir = join(root, 'channels');
-for (const name of readdirSync(channelsDir)) {
-  const entry = join(channelsDir, name, 'src/server.ts');
-  if (!existsSync(entry)) continue;
-  await esbuild.build({
+/** One file with its dependencies, minified: a process that starts from it loads no module tree. */
+function bundle(entry, outfile) {
+  return esbuild.build({
     entryPoints: [entry],
-    outfile: join(channelsDir, name, 'bundle/server.mjs'),
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -31,3 +30,11 @@ for (const name of readdirSync(channelsDir)) {
     banner: { js: "import { createRequire as __ocRequire } from 'node:module'; const require = __ocRequire(import.meta.url);" },
   });
 }
+
+const channelsDir = join(root, 'channels');
+for (const name of readdirSync(channelsDir)) {
+  const entry = join(channelsDir, name, 'src/server.ts');
+  if (existsSync(entry)) await bundle(entry, join(channelsDir, name, 'bundle/server.mjs'));
+}
+// The host's tool proxy: the agent starts one per channel, so its start-up is paid per channel.
+await bundle(join(root, 'packages/host/src/tool-proxy.ts'), join(root, 'packages/host/dist/tool-proxy.mjs'));

@@ -1,5 +1,5 @@
 /**
- * The MCP server an agent starts for one channel: `node tool-proxy.js <socket> <channel>`.
+ * The MCP server an agent starts for one channel: `node tool-proxy.mjs <socket> <channel>` (bundled).
  * It serves the channel's tools and instructions, forwarding each call to the host that runs
  * the channel. It exits when the agent closes its stdin or the host goes away.
  */
@@ -12,7 +12,7 @@ import type { BridgeRequest } from './tool-bridge.js';
 
 const [socketPath, channel] = process.argv.slice(2);
 if (!socketPath || !channel) {
-  process.stderr.write('usage: tool-proxy.js <socket> <channel>\n');
+  process.stderr.write('usage: tool-proxy.mjs <socket> <channel>\n');
   process.exit(2);
 }
 
