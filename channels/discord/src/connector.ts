@@ -197,6 +197,17 @@ export class DiscordConnector {
     return sent;
   }
 
+  /** A public thread in a server channel, from one of its messages or on its own; archived after a day without messages. */
+  async startThread(channelId: string, name: string, messageId?: string): Promise<APIChannel & { name: string }> {
+    const thread = await this.api.channels.createThread(
+      channelId,
+      { name, auto_archive_duration: 1440, ...(messageId ? {} : { type: ChannelType.PublicThread }) },
+      messageId,
+    );
+    this.learn(thread);
+    return thread as APIChannel & { name: string };
+  }
+
   /** The DM channel with a user (Discord creates it on first use). */
   async dmChannelOf(userId: string): Promise<string> {
     const channel = await this.api.users.createDM(userId);

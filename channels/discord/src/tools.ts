@@ -1,7 +1,8 @@
 /**
- * The agent's tools: reply, react, edit_message, fetch_messages, download_attachment. Each one
- * reaches only chats the inbound gate delivers from (a DM with an allowlisted user, an opted-in
- * channel or a thread under one), history and downloads included.
+ * The agent's tools: the reference's reply, react, edit_message, fetch_messages and
+ * download_attachment, then create_thread. Each one reaches only chats the inbound gate delivers
+ * from (a DM with an allowlisted user, an opted-in channel or a thread under one), history and
+ * downloads included.
  */
 import { type AccessStore, type ToolDefinition, checkOutboundFile, chunkText, defineTool, effectiveChunkLimit } from '@openchannels/kit';
 import { z } from 'zod';
@@ -114,6 +115,27 @@ export function discordTools(
         const lines = await connector.download(chat_id, message_id);
         if (lines.length === 0) return 'message has no attachments';
         return `downloaded ${lines.length} attachment(s):\n${lines.join('\n')}`;
+      },
+    }),
+    defineTool({
+      name: 'create_thread',
+      description:
+        'Start a thread in a server channel, from one of its messages (message_id) or on its own, to keep a longer piece ' +
+        "of work out of the channel's main flow. Returns the thread's chat_id: reply there; messages people write in the " +
+        'thread arrive with that chat_id.',
+      input: z.object({
+        chat_id: z.string().describe('chat_id of a server channel (not a DM or a thread)'),
+        name: z.string().min(1).max(100).describe('the thread title, up to 100 characters'),
+        message_id: z.string().optional().describe('start the thread from this message'),
+      }),
+      run: async ({ chat_id, name, message_id }) => {
+        const route = await connector.route(chat_id);
+        access.assertCanSendTo(chat_id, route);
+        if (route.dmWith !== undefined || route.groupKey !== undefined) {
+          throw new Error(`threads start in a server channel; ${chat_id} is a ${route.dmWith !== undefined ? 'DM' : 'thread'}`);
+        }
+        const thread = await connector.startThread(chat_id, name, message_id);
+        return `created thread "${thread.name}" (chat_id: ${thread.id})`;
       },
     }),
   ];

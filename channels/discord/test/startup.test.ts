@@ -22,7 +22,7 @@ test('without a token it exits 1, says where to put it, and creates nothing', as
   assert.equal(existsSync(stateDir), false);
 });
 
-test('the token and API root can come from <state>/.env; the tools are listed in the reference order', async (t) => {
+test('the token and API root can come from <state>/.env; the tools are listed in the reference order, create_thread last', async (t) => {
   const dc = await FakeDiscord.start();
   const stateDir = tempStateDir('discord-');
   mkdirSync(stateDir, { recursive: true });
@@ -37,7 +37,7 @@ test('the token and API root can come from <state>/.env; the tools are listed in
   await host.stderrMatch(/gateway connected as claude-test/, 8000);
   assert.deepEqual(
     (await host.connection.listTools()).map((tool) => tool.name),
-    ['reply', 'react', 'edit_message', 'fetch_messages', 'download_attachment'],
+    ['reply', 'react', 'edit_message', 'fetch_messages', 'download_attachment', 'create_thread'],
   );
 });
 

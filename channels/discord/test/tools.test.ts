@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempStateDir } from '@openchannels/testkit';
+import { type DcChannel, tempStateDir } from '@openchannels/testkit';
 import { accessJson, startDiscord } from './helpers.js';
 
 test('reply chunks at 2000 characters, quotes the first chunk only, and attaches files to the first chunk', async (t) => {
@@ -104,4 +104,60 @@ test('a reply may be files alone; with neither text nor files nothing is sent', 
   const empty = await run.host.tool('reply', { chat_id: run.aliceDm.id, text: '' });
   assert.deepEqual(empty, { isError: true, text: 'reply failed: nothing to send: text is empty and there are no files' });
   assert.equal(run.dc.callsTo('POST /channels/:id/messages').length, 1);
+});
+
+test('create_thread starts a thread from a message or on its own; the agent replies there and hears it', async (t) => {
+  let general!: DcChannel;
+  const run = await startDiscord(t, {
+    access: (dc) => {
+      general = dc.guildChannel('general');
+      return accessJson({ groups: { [general.id]: { requireMention: false, allowFrom: [] } } });
+    },
+  });
+  await run.barrier();
+  const { dc, host } = run;
+  const bob = dc.user('200000000000000222', 'bob');
+  const asked = dc.post(general, bob, 'can you look into the flaky deploy?');
+  await host.nextEvent((e) => e.content.startsWith('can you look'));
+  const fromMessage = await host.tool('create_thread', { chat_id: general.id, name: 'flaky deploy', message_id: asked.id });
+  assert.equal(fromMessage.text, `created thread "flaky deploy" (chat_id: ${asked.id})`);
+  const thread = dc.channels.get(asked.id)!;
+  assert.equal(thread.parent_id, general.id);
+  assert.equal((await host.tool('reply', { chat_id: thread.id, text: 'on it' })).isError, false);
+  assert.deepEqual(dc.sentTexts(thread), ['on it']);
+  dc.post(thread, bob, 'thanks, logs attached soon');
+  const inThread = await host.nextEvent((e) => e.content.startsWith('thanks'));
+  assert.equal(inThread.meta?.chat_id, thread.id);
+  const standalone = await host.tool('create_thread', { chat_id: general.id, name: 'release notes' });
+  assert.match(standalone.text, /^created thread "release notes" \(chat_id: \d+\)$/);
+});
+
+test('create_thread refuses DMs, threads and channels outside the gate, and sends nothing', async (t) => {
+  let general!: DcChannel;
+  let random!: DcChannel;
+  const run = await startDiscord(t, {
+    access: (dc) => {
+      general = dc.guildChannel('general');
+      random = dc.guildChannel('random');
+      return accessJson({ groups: { [general.id]: { requireMention: true, allowFrom: [] } } });
+    },
+  });
+  await run.barrier();
+  const { dc, host } = run;
+  const thread = dc.thread(general, 'existing');
+  assert.deepEqual(await host.tool('create_thread', { chat_id: run.aliceDm.id, name: 'x' }), {
+    isError: true,
+    text: `create_thread failed: threads start in a server channel; ${run.aliceDm.id} is a DM`,
+  });
+  assert.deepEqual(await host.tool('create_thread', { chat_id: thread.id, name: 'x' }), {
+    isError: true,
+    text: `create_thread failed: threads start in a server channel; ${thread.id} is a thread`,
+  });
+  assert.deepEqual(await host.tool('create_thread', { chat_id: random.id, name: 'x' }), {
+    isError: true,
+    text: `create_thread failed: chat ${random.id} is not allowlisted — add via /discord:access`,
+  });
+  const tooLong = await host.tool('create_thread', { chat_id: general.id, name: 'x'.repeat(101) });
+  assert.equal(tooLong.isError, true);
+  assert.equal(dc.callsTo('POST /channels/:id/threads').length, 0);
 });

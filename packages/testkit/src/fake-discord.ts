@@ -194,8 +194,8 @@ export class FakeDiscord {
     return channel;
   }
 
-  thread(parent: DcChannel, name: string): DcChannel {
-    const channel: DcChannel = { id: this.snowflake(), type: 11, guild_id: GUILD_ID, parent_id: parent.id, name };
+  thread(parent: DcChannel, name: string, id = this.snowflake()): DcChannel {
+    const channel: DcChannel = { id, type: 11, guild_id: GUILD_ID, parent_id: parent.id, name };
     this.channels.set(channel.id, channel);
     return channel;
   }
@@ -488,6 +488,15 @@ export class FakeDiscord {
       }
       case 'GET /channels/:id':
         return channel();
+      case 'POST /channels/:id/threads':
+      case 'POST /channels/:id/messages/:id/threads': {
+        const parent = channel();
+        if (parent.type !== 0) throw new RestFailure(400, { message: 'Cannot execute action on this channel type', code: 50024 });
+        const name = String(call.body.name ?? '');
+        if (name.length < 1 || name.length > 100) throw new RestFailure(400, { message: 'Invalid Form Body: name', code: 50035 });
+        // A thread started from a message takes the message's id, as on Discord.
+        return this.thread(parent, name, ids[1] ? message().id : undefined);
+      }
       case 'GET /guilds/:id/threads/active':
         return { threads: [...this.channels.values()].filter((c) => c.type === 11 && c.guild_id === ids[0]), members: [] };
       case 'GET /guilds/:id/members/:id':
