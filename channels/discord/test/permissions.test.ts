@@ -62,3 +62,15 @@ test('a guild member can neither press a prompt button nor type a verdict; alice
   assert.equal(reaction.body.emoji, '❌');
   await dc.nextCall('PATCH /channels/:id/messages/:id', (c) => String(c.body.content).endsWith('❌ Denied'));
 });
+
+test('with permissionPrompts off no prompt is sent to Discord; a typed answer from an allowlisted DM still counts', async (t) => {
+  const run = await startDiscord(t, { access: accessJson({ permissionPrompts: 'off' }) });
+  await run.barrier();
+  const { dc, host } = run;
+  const request = await host.requestPermission();
+  await host.stderrMatch(/permission request [a-km-z]{5} not shown on Discord: permissionPrompts is off; answer it in the terminal/);
+  await dc.calls.settle(300);
+  assert.ok(!dc.callsTo('POST /channels/:id/messages').some((c) => String(c.body.content).startsWith('🔐')));
+  dc.dm(run.alice, `yes ${request.request_id}`);
+  assert.deepEqual(await host.nextVerdict(), { request_id: request.request_id, behavior: 'allow' });
+});

@@ -173,7 +173,7 @@ test('a prompt that cannot be delivered is logged; under disabled nobody is prom
   writeAccess(accessJson({ dmPolicy: 'disabled' }));
   const before = tg.callsTo('sendMessage').length;
   await host.requestPermission();
-  await host.stderrMatch(/permission request [a-km-z]{5} not shown on Telegram: no allowlisted user to ask/);
+  await host.stderrMatch(/permission request [a-km-z]{5} not shown on Telegram: dmPolicy is "disabled"; answer it in the terminal/);
   await tg.calls.settle(300);
   assert.equal(tg.callsTo('sendMessage').length, before);
 });

@@ -26,7 +26,8 @@ export const ACCESS_USAGE = `usage: openchannels access <channel> [command]
   group add <key> [--no-mention] [--allow id1,id2]
                                      admit a group; by default only messages mentioning the bot pass
   group rm <key>
-  set <key> <value>                  ackReaction, replyToMode, textChunkLimit, chunkMode, mentionPatterns
+  set <key> <value>                  ackReaction, replyToMode, textChunkLimit, chunkMode, mentionPatterns,
+                                     permissionPrompts
 channels: telegram, discord, imessage`;
 
 export const CONFIGURE_USAGE = `usage: openchannels configure <channel> [<token> | clear]

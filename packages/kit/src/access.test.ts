@@ -329,16 +329,27 @@ test('a disabled channel may not send either', (t) => {
   const f = setup(t, { dmPolicy: 'disabled', allowFrom: ['1'] });
   assert.equal(f.store.canSendTo('1'), false);
   assert.throws(() => f.store.assertCanSendTo('1'), /dmPolicy is "disabled"/);
-  assert.deepEqual(f.store.permissionRecipients(), []);
+  assert.deepEqual(f.store.permissionRecipients(), { userIds: [], nobodyBecause: 'dmPolicy is "disabled"' });
   assert.equal(f.store.mayAnswerPermission('1', true), false);
 });
 
 test('permission prompts go to allowlisted senders; only their DMs may answer', (t) => {
   const f = setup(t, { allowFrom: ['1', '2'], groups: { g: { requireMention: false, allowFrom: [] } } });
-  assert.deepEqual(f.store.permissionRecipients(), ['1', '2']);
+  assert.deepEqual(f.store.permissionRecipients(), { userIds: ['1', '2'] });
   assert.equal(f.store.mayAnswerPermission('1', true), true);
   assert.equal(f.store.mayAnswerPermission('1', false), false, 'not from a group, even an allowlisted sender');
   assert.equal(f.store.mayAnswerPermission('3', true), false);
+});
+
+test('permissionPrompts off sends prompts to nobody; typed answers from allowlisted DMs still count', (t) => {
+  const f = setup(t, { allowFrom: ['1'], permissionPrompts: 'off' });
+  assert.deepEqual(f.store.permissionRecipients(), { userIds: [], nobodyBecause: 'permissionPrompts is off' });
+  assert.equal(f.store.mayAnswerPermission('1', true), true);
+  f.store.set('permissionPrompts', 'on');
+  assert.deepEqual(f.store.permissionRecipients(), { userIds: ['1'] });
+  assert.throws(() => f.store.set('permissionPrompts', 'sometimes'), /invalid permissionPrompts "sometimes": expected on, off/);
+  const none = setup(t, { allowFrom: [] });
+  assert.deepEqual(none.store.permissionRecipients(), { userIds: [], nobodyBecause: 'nobody is allowlisted' });
 });
 
 // --- approvals (spec items 29-31) ---

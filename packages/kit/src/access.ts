@@ -44,7 +44,11 @@ export interface Access {
   replyToMode?: ReplyToMode;
   textChunkLimit?: number;
   chunkMode?: ChunkMode;
+  /** `off`: permission prompts are answered in the terminal only, none is sent to the platform. */
+  permissionPrompts?: Toggle;
 }
+
+export type Toggle = 'on' | 'off';
 
 /** A chat message as every platform can describe it. */
 export interface InboundMessage {
@@ -95,7 +99,8 @@ const MAX_REPLIES = 2;
 const DM_POLICIES: readonly DmPolicy[] = ['pairing', 'allowlist', 'disabled'];
 const REPLY_TO_MODES: readonly ReplyToMode[] = ['off', 'first', 'all'];
 const CHUNK_MODES: readonly ChunkMode[] = ['length', 'newline'];
-const SETTINGS = ['ackReaction', 'replyToMode', 'textChunkLimit', 'chunkMode', 'mentionPatterns'] as const;
+const TOGGLES: readonly Toggle[] = ['on', 'off'];
+const SETTINGS = ['ackReaction', 'replyToMode', 'textChunkLimit', 'chunkMode', 'mentionPatterns', 'permissionPrompts'] as const;
 
 const DROP: GateResult = { action: 'drop' };
 
@@ -157,10 +162,13 @@ export class AccessStore {
     if (refusal !== null) throw new Error(refusal);
   }
 
-  /** Who receives permission prompts: the allowlisted senders, in their DMs. */
-  permissionRecipients(): string[] {
+  /** Who receives permission prompts: the allowlisted senders, in their DMs; or why nobody does. */
+  permissionRecipients(): { userIds: string[]; nobodyBecause?: string } {
     const access = this.load();
-    return access.dmPolicy === 'disabled' ? [] : access.allowFrom;
+    if (access.permissionPrompts === 'off') return { userIds: [], nobodyBecause: 'permissionPrompts is off' };
+    if (access.dmPolicy === 'disabled') return { userIds: [], nobodyBecause: 'dmPolicy is "disabled"' };
+    if (access.allowFrom.length === 0) return { userIds: [], nobodyBecause: 'nobody is allowlisted' };
+    return { userIds: access.allowFrom };
   }
 
   /**
@@ -309,7 +317,8 @@ export class AccessStore {
 
   /**
    * `set <key> <value>` with the value as typed on a command line: ackReaction (an emoji, or
-   * `""` to turn it off), replyToMode, textChunkLimit, chunkMode, mentionPatterns (a JSON array).
+   * `""` to turn it off), replyToMode, textChunkLimit, chunkMode, mentionPatterns (a JSON array),
+   * permissionPrompts (on, off).
    */
   set(key: string, value: string): void {
     const patch = parseSetting(key, value);
@@ -565,6 +574,8 @@ function checkSetting(key: (typeof SETTINGS)[number], value: unknown): Partial<A
       return { replyToMode: choose(REPLY_TO_MODES, value, 'replyToMode') };
     case 'chunkMode':
       return { chunkMode: choose(CHUNK_MODES, value, 'chunkMode') };
+    case 'permissionPrompts':
+      return { permissionPrompts: choose(TOGGLES, value, 'permissionPrompts') };
     case 'textChunkLimit':
       // Any number loads: the platform clamps it (effectiveChunkLimit), as the reference does.
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error('textChunkLimit must be a number');

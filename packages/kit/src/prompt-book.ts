@@ -87,12 +87,10 @@ export class PromptBook {
     if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value!);
     const text = `🔐 Permission: ${request.tool_name}${session ? ` (session ${session})` : ''}`;
     const buttons = [button('more', id), ...verdictButtons(id)];
-    const recipients = this.access.permissionRecipients();
-    if (recipients.length === 0) {
-      this.log(`permission request ${id} not shown on ${this.surface.name}: no allowlisted user to ask (or dmPolicy is disabled)`);
-    }
+    const { userIds, nobodyBecause } = this.access.permissionRecipients();
+    if (nobodyBecause) this.log(`permission request ${id} not shown on ${this.surface.name}: ${nobodyBecause}; answer it in the terminal`);
     await Promise.all(
-      recipients.map(async (userId) => {
+      userIds.map(async (userId) => {
         try {
           prompt.shown.push({ ...(await this.surface.send(userId, text, buttons)), text });
         } catch (err) {
