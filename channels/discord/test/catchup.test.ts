@@ -3,20 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DcChannel, tempStateDir } from '@openchannels/testkit';
-import { ALICE_ID, accessJson, chatEvents, startDiscord, waitFor } from './helpers.js';
+import { tempStateDir } from '@openchannels/testkit';
+import { ALICE_ID, accessJson, chatEvents, startDiscord, startInGuild, waitFor } from './helpers.js';
 
 test('messages sent while no session ran arrive once, in order, when a session starts', async (t) => {
-  let general!: DcChannel;
-  const first = await startDiscord(t, {
-    access: (dc) => {
-      general = dc.guildChannel('general');
-      return accessJson({ groups: { [general.id]: { requireMention: true, allowFrom: [] } } });
-    },
-  });
+  const first = await startInGuild(t, { requireMention: true });
+  const { general, bob } = first;
   const { dc, stateDir, alice, aliceDm } = first;
   await first.barrier(); // delivered: the DM now has a cursor
-  const bob = dc.user('200000000000000222', 'bob');
   dc.post(general, bob, 'chatter the bot does not answer');
   dc.post(general, bob, '<@500000000000000001> seen live', { mentionBot: true });
   await first.host.nextEvent((e) => e.content.endsWith('seen live'));
@@ -84,19 +78,11 @@ test('history from before the first connection ever is not news: nothing of it i
 });
 
 test('chats without a cursor yet catch up from when the bot was last connected: a new thread, a newly allowed user', async (t) => {
-  let general!: DcChannel;
-  let random!: DcChannel;
-  const first = await startDiscord(t, {
-    access: (dc) => {
-      general = dc.guildChannel('general');
-      random = dc.guildChannel('random');
-      return accessJson({ groups: { [general.id]: { requireMention: false, allowFrom: [] } } });
-    },
-  });
+  const first = await startInGuild(t, { requireMention: false });
+  const { general, random, bob } = first;
   const { dc, stateDir } = first;
   await first.barrier();
   await first.host.close();
-  const bob = dc.user('200000000000000222', 'bob');
   const plans = dc.thread(general, 'plans');
   dc.postOffline(plans, bob, 'a thread opened while you were away');
   dc.postOffline(dc.thread(random, 'elsewhere'), bob, 'a thread under a channel not opted in');

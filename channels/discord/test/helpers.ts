@@ -24,6 +24,8 @@ export const pluginDir = join(repoRoot, 'channels/discord');
 
 /** An allowlisted user, in every run's access.json unless a test says otherwise. */
 export const ALICE_ID = '200000000000000111';
+/** A member of the server, not allowlisted. */
+export const BOB_ID = '200000000000000222';
 
 export interface RunOptions {
   /** access.json as written before start; null writes none. Default: pairing, Alice allowlisted (for a new state dir). */
@@ -103,6 +105,33 @@ export async function startDiscord(t: TestContext, options: RunOptions = {}): Pr
       await host.nextEvent((event) => event.content === text, 8000);
     },
   };
+}
+
+export interface GuildRun extends DiscordRun {
+  /** Opted in with the rules the test gave. */
+  general: DcChannel;
+  /** Not opted in. */
+  random: DcChannel;
+  bob: DcUser;
+}
+
+/** A run (Alice allowlisted) whose access.json opts in one server channel, #general, with `group`'s rules. */
+export async function startInGuild(
+  t: TestContext,
+  group: { requireMention: boolean; allowFrom?: string[] },
+  options: Omit<RunOptions, 'access'> = {},
+): Promise<GuildRun> {
+  let general!: DcChannel;
+  let random!: DcChannel;
+  const run = await startDiscord(t, {
+    ...options,
+    access: (dc) => {
+      general = dc.guildChannel('general');
+      random = dc.guildChannel('random');
+      return accessJson({ groups: { [general.id]: { allowFrom: [], ...group } } });
+    },
+  });
+  return { ...run, general, random, bob: run.dc.user(BOB_ID, 'bob') };
 }
 
 /** The events delivered so far other than barrier messages. */

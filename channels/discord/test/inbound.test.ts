@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type DcChannel, repoRoot } from '@openchannels/testkit';
-import { ALICE_ID, accessJson, chatEvents, startDiscord, waitFor } from './helpers.js';
+import { ALICE_ID, accessJson, chatEvents, startDiscord, startInGuild, waitFor } from './helpers.js';
 
 test('an allowlisted DM arrives with the reference meta, typing and the ack reaction', async (t) => {
   const run = await startDiscord(t, { access: accessJson({ ackReaction: '👀' }) });
@@ -113,17 +113,11 @@ test('an approved pairing is announced in the DM channel the skill wrote down', 
 });
 
 test("mentioning a role the bot holds counts as mentioning the bot; other roles do not", async (t) => {
-  let general!: DcChannel;
-  const run = await startDiscord(t, {
-    access: (dc) => {
-      general = dc.guildChannel('general');
-      return accessJson({ groups: { [general.id]: { requireMention: true, allowFrom: [] } } });
-    },
-  });
+  const run = await startInGuild(t, { requireMention: true });
+  const { general, bob } = run;
   const { dc } = run;
   dc.botRoles = ['700000000000000001'];
   await run.barrier();
-  const bob = dc.user('200000000000000222', 'bob');
   dc.post(general, bob, '<@&700000000000000002> moderators, not the bot', { mentionRoles: ['700000000000000002'] });
   dc.post(general, bob, '<@&700000000000000001> the bot by its role', { mentionRoles: ['700000000000000001'] });
   await run.barrier();

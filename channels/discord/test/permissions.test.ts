@@ -1,8 +1,8 @@
 /** Permission prompts in allowlisted users' DMs, answered by button or typed verdict, only by them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DcChannel, DcMessage } from '@openchannels/testkit';
-import { ALICE_ID, accessJson, startDiscord } from './helpers.js';
+import type { DcMessage } from '@openchannels/testkit';
+import { ALICE_ID, accessJson, startDiscord, startInGuild } from './helpers.js';
 
 test('a prompt with buttons goes to the allowlisted DM; See more expands; Allow answers and settles it', async (t) => {
   const run = await startDiscord(t);
@@ -34,18 +34,12 @@ test('a prompt with buttons goes to the allowlisted DM; See more expands; Allow 
 });
 
 test('a guild member can neither press a prompt button nor type a verdict; alice can type one', async (t) => {
-  let general!: DcChannel;
-  const run = await startDiscord(t, {
-    access: (dc) => {
-      general = dc.guildChannel('general');
-      return accessJson({ groups: { [general.id]: { requireMention: false, allowFrom: [] } } });
-    },
-  });
+  const run = await startInGuild(t, { requireMention: false });
+  const { general, bob } = run;
   await run.barrier();
   const { dc, host } = run;
   const request = await host.requestPermission();
   const call = await dc.nextCall('POST /channels/:id/messages', (c) => String(c.body.content).startsWith('🔐'));
-  const bob = dc.user('200000000000000222', 'bob');
   dc.press(bob, call.result as DcMessage, `perm:allow:${request.request_id}`);
   const refused = await dc.nextCall('POST /interactions/:id/:token/callback');
   assert.deepEqual(refused.body, { type: 4, data: { content: 'Not authorized.', flags: 64 } });

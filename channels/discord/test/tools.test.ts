@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type DcChannel, tempStateDir } from '@openchannels/testkit';
-import { accessJson, startDiscord } from './helpers.js';
+import { tempStateDir } from '@openchannels/testkit';
+import { accessJson, startDiscord, startInGuild } from './helpers.js';
 
 test('reply chunks at 2000 characters, quotes the first chunk only, and attaches files to the first chunk', async (t) => {
   const run = await startDiscord(t);
@@ -107,16 +107,10 @@ test('a reply may be files alone; with neither text nor files nothing is sent', 
 });
 
 test('create_thread starts a thread from a message or on its own; the agent replies there and hears it', async (t) => {
-  let general!: DcChannel;
-  const run = await startDiscord(t, {
-    access: (dc) => {
-      general = dc.guildChannel('general');
-      return accessJson({ groups: { [general.id]: { requireMention: false, allowFrom: [] } } });
-    },
-  });
+  const run = await startInGuild(t, { requireMention: false });
+  const { general, bob } = run;
   await run.barrier();
   const { dc, host } = run;
-  const bob = dc.user('200000000000000222', 'bob');
   const asked = dc.post(general, bob, 'can you look into the flaky deploy?');
   await host.nextEvent((e) => e.content.startsWith('can you look'));
   const fromMessage = await host.tool('create_thread', { chat_id: general.id, name: 'flaky deploy', message_id: asked.id });
@@ -133,15 +127,8 @@ test('create_thread starts a thread from a message or on its own; the agent repl
 });
 
 test('create_thread refuses DMs, threads and channels outside the gate, and sends nothing', async (t) => {
-  let general!: DcChannel;
-  let random!: DcChannel;
-  const run = await startDiscord(t, {
-    access: (dc) => {
-      general = dc.guildChannel('general');
-      random = dc.guildChannel('random');
-      return accessJson({ groups: { [general.id]: { requireMention: true, allowFrom: [] } } });
-    },
-  });
+  const run = await startInGuild(t, { requireMention: true });
+  const { general, random } = run;
   await run.barrier();
   const { dc, host } = run;
   const thread = dc.thread(general, 'existing');
