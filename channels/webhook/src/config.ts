@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type Verifier, bearerVerifier, githubVerifier, hmacVerifier } from './verify.js';
+import { type Verifier, bearerVerifier, githubVerifier, hmacVerifier, slackVerifier, stripeVerifier } from './verify.js';
 
 const CONFIG_FILE = 'webhook.json';
 export const EVENTS_PATH = '/events';
@@ -21,15 +21,18 @@ const variableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, underscore)');
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
+const toleranceSeconds = z.number().int().min(1).max(86_400);
 
 const verifySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('github'), secretEnv: variableName }),
+  z.strictObject({ type: z.literal('stripe'), secretEnv: variableName, toleranceSeconds: toleranceSeconds.optional() }),
+  z.strictObject({ type: z.literal('slack'), secretEnv: variableName, toleranceSeconds: toleranceSeconds.optional() }),
   z.strictObject({
     type: z.literal('hmac-sha256'),
     header: headerName,
     secretEnv: variableName,
     timestampHeader: headerName.optional(),
-    toleranceSeconds: z.number().int().min(1).max(86_400).optional(),
+    toleranceSeconds: toleranceSeconds.optional(),
     deliveryHeader: headerName.optional(),
   }),
   z.strictObject({ type: z.literal('bearer'), tokenEnv: variableName }),
@@ -141,6 +144,10 @@ function createVerifier(
   switch (spec.type) {
     case 'github':
       return githubVerifier(secret('secretEnv', spec.secretEnv));
+    case 'stripe':
+      return stripeVerifier(secret('secretEnv', spec.secretEnv), spec.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
+    case 'slack':
+      return slackVerifier(secret('secretEnv', spec.secretEnv), spec.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
     case 'bearer':
       return bearerVerifier(secret('tokenEnv', spec.tokenEnv));
     case 'hmac-sha256':

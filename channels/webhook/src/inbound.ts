@@ -2,8 +2,9 @@
  * The HTTP side. Every request first passes the Host/Origin guard, then: GET /events streams
  * what the channel sends out, GET / answers with a short help, POST/PUT/PATCH is verified (for a
  * named source) and delivered as an event, or read as a permission verdict when it comes from a
- * verified source. A refused request gets a clear 4xx text and one stderr line, and never
- * reaches the session.
+ * verified source, or answered on the spot when its verifier says the sender expects a handshake
+ * reply (Slack's URL verification). A refused request gets a clear 4xx text and one stderr line,
+ * and never reaches the session.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import {
@@ -159,6 +160,7 @@ export function createInboundHandler(options: InboundOptions): RequestListener {
     if (source?.verifier) {
       const verification = source.verifier.verify(req.headers, body, nowSeconds());
       if (!verification.ok) return refuse(req, res, path, 401, verification.reason);
+      if (verification.answer) return json(res, 200, verification.answer);
       deliveryId = verification.deliveryId;
     }
     const text = decodeUtf8(body);
@@ -169,6 +171,10 @@ export function createInboundHandler(options: InboundOptions): RequestListener {
     else if (githubEvent && mediaType === FORM_MEDIA_TYPE) parsed = parseGitHubForm(text);
 
     if (source && deliveryId !== undefined && !replays.claim(source.name, deliveryId)) {
+      if (source.verifier?.acknowledgesDuplicates) {
+        log(`${req.method} ${path}: delivery ${deliveryId} was already received; acknowledged, not delivered again`);
+        return json(res, 200, { duplicate: deliveryId });
+      }
       return refuse(req, res, path, 409, `delivery ${deliveryId} was already received`);
     }
     const giveBack = () => {

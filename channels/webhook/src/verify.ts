@@ -1,8 +1,9 @@
 /**
- * How a named source proves who sent a request: GitHub's X-Hub-Signature-256, a generic
- * HMAC-SHA256 header (optionally over a signed timestamp), or a bearer token. Every comparison
- * of secret material is constant-time. Delivery ids a source sends are remembered, across restarts
- * when the guard has a file, so a replayed delivery is refused.
+ * How a named source proves who sent a request: GitHub's X-Hub-Signature-256, Stripe's
+ * Stripe-Signature, Slack's X-Slack-Signature, a generic HMAC-SHA256 header (optionally over a
+ * signed timestamp), or a bearer token. Every comparison of secret material is constant-time.
+ * Delivery ids a source sends are remembered, across restarts when the guard has a file, so a
+ * replayed delivery is refused.
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -10,16 +11,32 @@ import { type Log, secretsEqual } from '@openchannels/kit';
 import { BoundedSet } from './bounded-set.js';
 import { DeliveryLog, type DeliveryRecord } from './delivery-log.js';
 
-export type Verification = { ok: true; deliveryId?: string } | { ok: false; reason: string };
+export type Verification =
+  | {
+      ok: true;
+      deliveryId?: string;
+      /**
+       * What the sender expects back instead of a delivery (Slack's URL verification handshake):
+       * sent as JSON with 200, and nothing reaches the session.
+       */
+      answer?: Record<string, string>;
+    }
+  | { ok: false; reason: string };
 
 export interface Verifier {
-  /** The scheme, as named in webhook.json: `github`, `hmac-sha256` or `bearer`. */
+  /** The scheme, as named in webhook.json: `github`, `stripe`, `slack`, `hmac-sha256` or `bearer`. */
   readonly type: string;
+  /**
+   * The sender retries whatever is not a 2xx, and disables an endpoint that keeps failing
+   * (Stripe, Slack): a delivery it sends again is answered 200, and still not delivered twice.
+   */
+  readonly acknowledgesDuplicates?: boolean;
   verify(headers: IncomingHttpHeaders, body: Buffer, nowSeconds: number): Verification;
 }
 
 const GITHUB_SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
 const HMAC_SIGNATURE = /^(?:sha256=)?([0-9a-f]{64})$/i;
+const SLACK_SIGNATURE = /^v0=([0-9a-f]{64})$/i;
 const UNIX_SECONDS = /^\d{1,12}$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -33,6 +50,35 @@ function hexHmac(secret: string, ...parts: Array<string | Buffer>): string {
   const hmac = createHmac('sha256', secret);
   for (const part of parts) hmac.update(part);
   return hmac.digest('hex');
+}
+
+/** Why a signed timestamp is refused: not unix seconds, or farther from this clock than the tolerance. */
+function timestampProblem(name: string, timestamp: string, nowSeconds: number, toleranceSeconds: number): string | undefined {
+  if (!UNIX_SECONDS.test(timestamp)) return `${name} must be a unix time in seconds`;
+  const skew = Math.abs(nowSeconds - Number(timestamp));
+  if (skew <= toleranceSeconds) return undefined;
+  return `${name} is ${skew} s away from this server's clock; the tolerance is ${toleranceSeconds} s`;
+}
+
+/** The body as a JSON object; undefined for anything else (a form post, plain text). */
+function jsonObject(body: Buffer): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringField(object: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = object?.[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Accepted, with the delivery id when the sender gave one. */
+function verified(deliveryId: string | undefined): Verification {
+  return deliveryId === undefined ? { ok: true } : { ok: true, deliveryId };
 }
 
 /** GitHub: `X-Hub-Signature-256: sha256=<hex HMAC of the raw body>`, `X-GitHub-Delivery` as the id. */
@@ -51,6 +97,84 @@ export function githubVerifier(secret: string): Verifier {
       const deliveryId = headerValue(headers, 'x-github-delivery');
       if (!deliveryId) return { ok: false, reason: 'missing X-GitHub-Delivery header' };
       return { ok: true, deliveryId };
+    },
+  };
+}
+
+/**
+ * `t=<unix>,v1=<hex>[,v1=<hex>…][,v0=<hex>]`: the timestamp and every v1 signature. Other schemes
+ * (v0 is Stripe's legacy test-mode one) are ignored; undefined when t or v1 is missing, t repeats,
+ * or an element is not `key=value`.
+ */
+function parseStripeSignature(header: string): { timestamp: string; signatures: string[] } | undefined {
+  let timestamp: string | undefined;
+  const signatures: string[] = [];
+  for (const element of header.split(',')) {
+    const equals = element.indexOf('=');
+    if (equals < 0) return undefined;
+    const key = element.slice(0, equals).trim();
+    const value = element.slice(equals + 1).trim();
+    if (key === 't') {
+      if (timestamp !== undefined) return undefined; // which of two timestamps was signed?
+      timestamp = value;
+    } else if (key === 'v1') {
+      signatures.push(value.toLowerCase());
+    }
+  }
+  return timestamp !== undefined && signatures.length > 0 ? { timestamp, signatures } : undefined;
+}
+
+/**
+ * Stripe: each v1 in `Stripe-Signature` is the hex HMAC-SHA256 of `<t>.<body>` with the
+ * endpoint's signing secret (`whsec_…`, the key as given). While a secret is being rolled Stripe
+ * signs with the old and the new one, so one matching v1 is enough. The event's `id` is the
+ * delivery id: Stripe retries an event under the same id with a fresh timestamp and signature.
+ */
+export function stripeVerifier(secret: string, toleranceSeconds: number): Verifier {
+  return {
+    type: 'stripe',
+    acknowledgesDuplicates: true,
+    verify(headers, body, nowSeconds) {
+      const header = headerValue(headers, 'stripe-signature');
+      if (header === undefined) return { ok: false, reason: 'missing Stripe-Signature header' };
+      const parsed = parseStripeSignature(header);
+      if (!parsed) return { ok: false, reason: 'Stripe-Signature is malformed: expected "t=<unix time>,v1=<hex signature>"' };
+      const expected = hexHmac(secret, parsed.timestamp, '.', body);
+      if (!parsed.signatures.some((given) => secretsEqual(expected, given))) {
+        return { ok: false, reason: `no v1 signature in Stripe-Signature matches "<t>.<body>" signed with this source's secret` };
+      }
+      const problem = timestampProblem('the Stripe-Signature timestamp', parsed.timestamp, nowSeconds, toleranceSeconds);
+      if (problem) return { ok: false, reason: problem };
+      return verified(stringField(jsonObject(body), 'id'));
+    },
+  };
+}
+
+/**
+ * Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:<timestamp>:<body>">` with the app's
+ * signing secret, the timestamp from `X-Slack-Request-Timestamp`. An Events API event's
+ * `event_id` is the delivery id (Slack retries under the same id). The handshake Slack sends when
+ * a Request URL is saved is answered with its challenge instead of being delivered.
+ */
+export function slackVerifier(secret: string, toleranceSeconds: number): Verifier {
+  return {
+    type: 'slack',
+    acknowledgesDuplicates: true,
+    verify(headers, body, nowSeconds) {
+      const signature = headerValue(headers, 'x-slack-signature');
+      if (signature === undefined) return { ok: false, reason: 'missing X-Slack-Signature header' };
+      const timestamp = headerValue(headers, 'x-slack-request-timestamp')?.trim();
+      if (timestamp === undefined) return { ok: false, reason: 'missing X-Slack-Request-Timestamp header' };
+      const given = SLACK_SIGNATURE.exec(signature.trim())?.[1]?.toLowerCase() ?? '';
+      if (!secretsEqual(hexHmac(secret, 'v0:', timestamp, ':', body), given)) {
+        return { ok: false, reason: `X-Slack-Signature does not match "v0:<timestamp>:<body>" signed with this source's secret` };
+      }
+      const problem = timestampProblem('X-Slack-Request-Timestamp', timestamp, nowSeconds, toleranceSeconds);
+      if (problem) return { ok: false, reason: problem };
+      const json = jsonObject(body);
+      const challenge = stringField(json, 'challenge');
+      if (json?.type === 'url_verification' && challenge !== undefined) return { ok: true, answer: { challenge } };
+      return verified(stringField(json, 'event_id'));
     },
   };
 }
@@ -91,18 +215,8 @@ export function hmacVerifier(options: HmacOptions): Verifier {
         return { ok: false, reason };
       }
       if (timestamp !== undefined) {
-        if (!UNIX_SECONDS.test(timestamp)) {
-          return { ok: false, reason: `${options.timestampHeader} must be a unix time in seconds` };
-        }
-        const skew = Math.abs(nowSeconds - Number(timestamp));
-        if (skew > options.toleranceSeconds) {
-          return {
-            ok: false,
-            reason:
-              `${options.timestampHeader} is ${skew} s away from this server's clock; ` +
-              `the tolerance is ${options.toleranceSeconds} s`,
-          };
-        }
+        const problem = timestampProblem(options.timestampHeader!, timestamp, nowSeconds, options.toleranceSeconds);
+        if (problem) return { ok: false, reason: problem };
       }
       if (!deliveryKey) return { ok: true };
       const deliveryId = headerValue(headers, deliveryKey);

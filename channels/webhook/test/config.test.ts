@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig, parseConfig, sourceForPath } from '../src/config.js';
-import { scratchDir } from './helpers.js';
+import { hmacHex, scratchDir } from './helpers.js';
 
 const FILE = '/state/webhook.json';
-const secrets: Record<string, string> = { GH: 'g', CI: 'c', TOKEN: 't' };
+const secrets: Record<string, string> = { GH: 'g', CI: 'c', TOKEN: 't', STRIPE: 'whsec_s', SLACK: 'k' };
 const setting = (name: string) => secrets[name];
 
 test('no webhook.json means defaults and no named sources', () => {
@@ -47,6 +47,31 @@ test('a full config resolves each source with its verifier, most specific path f
   assert.equal(sourceForPath(config, '/ci/nightly')?.name, 'ci');
 });
 
+test('stripe and slack sources take a secret and an optional tolerance, 300 s by default', () => {
+  const config = parseConfig(
+    JSON.stringify({
+      sources: {
+        stripe: { path: '/stripe', verify: { type: 'stripe', secretEnv: 'STRIPE' } },
+        slack: { path: '/slack', verify: { type: 'slack', secretEnv: 'SLACK', toleranceSeconds: 60 } },
+      },
+    }),
+    FILE,
+    setting,
+  );
+  const [stripe, slack] = ['/stripe', '/slack'].map((path) => sourceForPath(config, path)!.verifier!);
+  assert.equal(stripe!.type, 'stripe');
+  assert.equal(slack!.type, 'slack');
+  const now = 1_800_000_000;
+  const body = Buffer.from('{}');
+  const stripeAt = (t: number) => stripe!.verify({ 'stripe-signature': `t=${t},v1=${hmacHex('whsec_s', `${t}.`, body)}` }, body, now);
+  assert.equal(stripeAt(now - 300).ok, true);
+  assert.equal(stripeAt(now - 301).ok, false);
+  const slackAt = (t: number) =>
+    slack!.verify({ 'x-slack-request-timestamp': String(t), 'x-slack-signature': `v0=${hmacHex('k', `v0:${t}:`, body)}` }, body, now);
+  assert.equal(slackAt(now - 60).ok, true);
+  assert.equal(slackAt(now - 61).ok, false);
+});
+
 test('without a catch-all source, an unclaimed path has no source', () => {
   const config = parseConfig('{"sources": {"ci": {"path": "/ci"}}}', FILE, setting);
   assert.equal(sourceForPath(config, '/'), undefined);
@@ -76,6 +101,22 @@ test('errors name the file and the field', () => {
     [
       { sources: { x: { path: '/x', verify: { type: 'github', secretEnv: 'UNSET' } } } },
       'invalid /state/webhook.json: sources.x.verify.secretEnv: UNSET is not set; set it in the environment or in the .env file beside webhook.json',
+    ],
+    [
+      { sources: { x: { path: '/x', verify: { type: 'stripe', secretEnv: 'STRIPE_WEBHOOK_SECRET' } } } },
+      'invalid /state/webhook.json: sources.x.verify.secretEnv: STRIPE_WEBHOOK_SECRET is not set; set it in the environment or in the .env file beside webhook.json',
+    ],
+    [
+      { sources: { x: { path: '/x', verify: { type: 'slack', secretEnv: 'SLACK_SIGNING_SECRET' } } } },
+      'invalid /state/webhook.json: sources.x.verify.secretEnv: SLACK_SIGNING_SECRET is not set; set it in the environment or in the .env file beside webhook.json',
+    ],
+    [
+      { sources: { x: { path: '/x', verify: { type: 'stripe', secretEnv: 'STRIPE', toleranceSeconds: 0 } } } },
+      'invalid /state/webhook.json: sources.x.verify.toleranceSeconds: Too small: expected number to be >=1',
+    ],
+    [
+      { sources: { x: { path: '/x', verify: { type: 'slack', secretEnv: 'SLACK', header: 'X-Slack-Signature' } } } },
+      'invalid /state/webhook.json: sources.x.verify: Unrecognized key: "header"',
     ],
     [{ sources: { x: { path: '/events/x' } } }, 'invalid /state/webhook.json: sources.x.path: /events is the outbound stream and cannot be a source'],
   ];

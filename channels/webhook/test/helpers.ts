@@ -19,6 +19,8 @@ export const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 export const GITHUB_SECRET = 'gh-test-secret';
 export const CI_SECRET = 'ci-test-secret';
 export const ALERTS_TOKEN = 'alerts-test-token';
+export const STRIPE_SECRET = 'whsec_stripe-test-secret';
+export const SLACK_SECRET = 'slack-test-signing-secret';
 
 /** A config with one source of each verification type. */
 export const VERIFIED_CONFIG = {
@@ -36,6 +38,8 @@ export const VERIFIED_CONFIG = {
       },
     },
     alerts: { path: '/alerts', verify: { type: 'bearer', tokenEnv: 'ALERTS_TOKEN' } },
+    stripe: { path: '/stripe', verify: { type: 'stripe', secretEnv: 'STRIPE_WEBHOOK_SECRET' } },
+    slack: { path: '/slack', verify: { type: 'slack', secretEnv: 'SLACK_SIGNING_SECRET' } },
   },
 };
 
@@ -44,6 +48,8 @@ export const VERIFIED_DOTENV = [
   `GITHUB_WEBHOOK_SECRET=${GITHUB_SECRET}`,
   `CI_WEBHOOK_SECRET=${CI_SECRET}`,
   `ALERTS_TOKEN=${ALERTS_TOKEN}`,
+  `STRIPE_WEBHOOK_SECRET=${STRIPE_SECRET}`,
+  `SLACK_SIGNING_SECRET=${SLACK_SECRET}`,
 ].join('\n');
 
 export interface Setup {
@@ -153,6 +159,29 @@ export function ciHeaders(body: string, { timestamp = Math.floor(Date.now() / 10
     'x-timestamp': String(timestamp),
     'x-delivery-id': deliveryId,
     'x-signature': `sha256=${hmacHex(CI_SECRET, `${timestamp}.`, body)}`,
+  };
+}
+
+/** A fresh Stripe event id, `evt_…`. */
+export function stripeEventId(): string {
+  return `evt_${process.pid}_${++deliveries}`;
+}
+
+/**
+ * Headers of a Stripe delivery of `body`: one v1 signature per secret, as Stripe sends while an
+ * endpoint's secret is being rolled.
+ */
+export function stripeHeaders(body: string, { timestamp = Math.floor(Date.now() / 1000), secrets = [STRIPE_SECRET] } = {}): Record<string, string> {
+  const signatures = secrets.map((secret) => `v1=${hmacHex(secret, `${timestamp}.`, body)}`);
+  return { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': [`t=${timestamp}`, ...signatures].join(',') };
+}
+
+/** Headers of a Slack Events API request with `body`, signed as Slack signs it. */
+export function slackHeaders(body: string, { timestamp = Math.floor(Date.now() / 1000), secret = SLACK_SECRET } = {}): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': `v0=${hmacHex(secret, `v0:${timestamp}:`, body)}`,
   };
 }
 

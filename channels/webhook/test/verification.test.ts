@@ -1,4 +1,7 @@
-/** Named sources end to end: GitHub, generic HMAC and bearer verification, replays (also across restarts), and GitHub events. */
+/**
+ * Named sources end to end: GitHub, Stripe, Slack, generic HMAC and bearer verification, replays
+ * (also across restarts), GitHub events and Slack's URL verification handshake.
+ */
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ALERTS_TOKEN,
   CI_SECRET,
+  STRIPE_SECRET,
   VERIFIED_CONFIG,
   VERIFIED_DOTENV,
   type Setup,
@@ -16,7 +20,10 @@ import {
   hmacHex,
   scratchDir,
   send,
+  slackHeaders,
   startWebhook,
+  stripeEventId,
+  stripeHeaders,
 } from './helpers.js';
 import { pullRequestOpened, push } from './github-payloads.js';
 
@@ -179,6 +186,99 @@ describe('verified sources', () => {
     assert.equal(missing.text, 'missing Authorization: Bearer header\n');
     const basicBody = marker('bearer-basic');
     assert.equal((await post('/alerts', { authorization: `Basic ${ALERTS_TOKEN}` }, basicBody)).status, 401);
+  });
+
+  test('Stripe: a signed event arrives with its id as delivery; a retry of it is acknowledged with 200 and not delivered again', async () => {
+    const id = stripeEventId();
+    const body = JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: { id: 'in_1', amount_paid: 1200 } } });
+    const response = await post('/stripe', stripeHeaders(body), body);
+    assert.equal(response.status, 202, response.text);
+    const event = await webhook.host.nextEvent((e) => e.meta?.delivery === id);
+    assert.equal(event.content, body);
+    assert.equal(event.meta?.hook, 'stripe');
+    assert.equal(event.meta?.content_type, 'application/json');
+    // Stripe retries an event under its id with a fresh timestamp and signature.
+    const retry = await post('/stripe', stripeHeaders(body, { timestamp: Math.floor(Date.now() / 1000) + 5 }), body);
+    // Stripe retries anything but a 2xx for days and disables failing endpoints.
+    assert.equal(retry.status, 200);
+    assert.deepEqual(JSON.parse(retry.text), { duplicate: id });
+    const events = await webhook.host.events.settle(300);
+    assert.equal(events.filter((e) => e.meta?.delivery === id).length, 1);
+  });
+
+  test('Stripe: while the secret is rolled, a header whose second v1 matches is accepted', async () => {
+    const id = stripeEventId();
+    const body = JSON.stringify({ id, object: 'event', type: 'customer.created' });
+    const headers = stripeHeaders(body, { secrets: ['whsec_rolled-away', STRIPE_SECRET] });
+    assert.match(headers['stripe-signature']!, /^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    const response = await post('/stripe', headers, body);
+    assert.equal(response.status, 202, response.text);
+    await webhook.host.nextEvent((e) => e.meta?.delivery === id);
+  });
+
+  test('Stripe: a wrong secret, a stale timestamp, a malformed or a missing header is refused with 401', async () => {
+    const stripeEvent = (what: string) => JSON.stringify({ id: stripeEventId(), object: 'event', type: marker(what) });
+    const wrongBody = stripeEvent('stripe-wrong');
+    const wrong = await post('/stripe', stripeHeaders(wrongBody, { secrets: ['whsec_not-this-one'] }), wrongBody);
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.text, `no v1 signature in Stripe-Signature matches "<t>.<body>" signed with this source's secret\n`);
+
+    const staleBody = stripeEvent('stripe-stale');
+    const stale = await post('/stripe', stripeHeaders(staleBody, { timestamp: Math.floor(Date.now() / 1000) - 301 }), staleBody);
+    assert.equal(stale.status, 401);
+    assert.match(stale.text, /^the Stripe-Signature timestamp is 30[12] s away from this server's clock; the tolerance is 300 s\n$/);
+
+    const malformedBody = stripeEvent('stripe-malformed');
+    const withoutTimestamp = stripeHeaders(malformedBody)['stripe-signature']!.replace(/^t=\d+,/, '');
+    const malformed = await post('/stripe', { 'stripe-signature': withoutTimestamp }, malformedBody);
+    assert.equal(malformed.status, 401);
+    assert.equal(malformed.text, 'Stripe-Signature is malformed: expected "t=<unix time>,v1=<hex signature>"\n');
+
+    const missingBody = stripeEvent('stripe-missing');
+    const missing = await post('/stripe', { 'content-type': 'application/json' }, missingBody);
+    assert.equal(missing.status, 401);
+    assert.equal(missing.text, 'missing Stripe-Signature header\n');
+  });
+
+  test("Slack: a signed event arrives with its event_id as delivery; Slack's retry of it is acknowledged with 200 and not delivered again", async () => {
+    const eventId = `Ev${process.pid}x${Date.now()}`;
+    const body = JSON.stringify({ type: 'event_callback', event_id: eventId, event: { type: 'app_mention', text: 'deploy is stuck' } });
+    const response = await post('/slack', slackHeaders(body), body);
+    assert.equal(response.status, 202, response.text);
+    const event = await webhook.host.nextEvent((e) => e.meta?.delivery === eventId);
+    assert.equal(event.meta?.hook, 'slack');
+    assert.equal(event.content, body);
+    const retry = await post('/slack', { ...slackHeaders(body), 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }, body);
+    assert.equal(retry.status, 200);
+    assert.deepEqual(JSON.parse(retry.text), { duplicate: eventId });
+    const events = await webhook.host.events.settle(300);
+    assert.equal(events.filter((e) => e.meta?.delivery === eventId).length, 1);
+  });
+
+  test('Slack: a wrong secret or a stale timestamp is refused with 401', async () => {
+    const slackEvent = (what: string) => JSON.stringify({ type: 'event_callback', event_id: `Ev${what}`, event: { text: marker(what) } });
+    const wrongBody = slackEvent('slack-wrong');
+    const wrong = await post('/slack', slackHeaders(wrongBody, { secret: 'not-the-signing-secret' }), wrongBody);
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.text, `X-Slack-Signature does not match "v0:<timestamp>:<body>" signed with this source's secret\n`);
+    const staleBody = slackEvent('slack-stale');
+    const stale = await post('/slack', slackHeaders(staleBody, { timestamp: Math.floor(Date.now() / 1000) - 301 }), staleBody);
+    assert.equal(stale.status, 401);
+    assert.match(stale.text, /^X-Slack-Request-Timestamp is 30[12] s away from this server's clock; the tolerance is 300 s\n$/);
+  });
+
+  test("Slack: the url_verification handshake is answered with its challenge and never reaches the session", async () => {
+    const challenge = `challenge-${process.pid}-${Date.now()}`;
+    const body = JSON.stringify({ token: 'Jhj5dZrVaK7Z', challenge, type: 'url_verification' });
+    const response = await post('/slack', slackHeaders(body), body);
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(response.text), { challenge });
+    const forgedBody = JSON.stringify({ challenge: marker('slack-forged-handshake'), type: 'url_verification' });
+    const forged = await post('/slack', { 'content-type': 'application/json' }, forgedBody);
+    assert.equal(forged.status, 401, 'only a signed handshake is answered');
+    const events = await webhook.host.events.settle(300);
+    assert.equal(events.some((e) => e.content.includes(challenge)), false);
   });
 
   test('unnamed paths still accept unauthenticated events', async () => {

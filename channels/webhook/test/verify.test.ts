@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BoundedSet } from '../src/bounded-set.js';
-import { ReplayGuard, bearerVerifier, githubVerifier, hmacVerifier } from '../src/verify.js';
+import { ReplayGuard, bearerVerifier, githubVerifier, hmacVerifier, slackVerifier, stripeVerifier } from '../src/verify.js';
 import { hmacHex } from './helpers.js';
 
 const NOW = 1_800_000_000;
@@ -86,6 +86,106 @@ test('hmac-sha256 checks the signature before the clock, so a forger learns noth
   const result = verifier.verify({ 'x-timestamp': '1', 'x-signature': 'f'.repeat(64) }, body, NOW);
   assert.equal(result.ok, false);
   assert.match(result.ok ? '' : result.reason, /^X-Signature does not match/);
+});
+
+const stripeSecret = 'whsec_abc123';
+const stripeEvent = Buffer.from('{"id":"evt_1","object":"event","type":"invoice.paid"}');
+const stripeV1 = (timestamp: number | string, secret = stripeSecret, body: Buffer = stripeEvent) => `v1=${hmacHex(secret, `${timestamp}.`, body)}`;
+
+test('stripe: accepts a v1 over "<t>.<body>" with the whsec_ secret as given, the event id as delivery id', () => {
+  const verifier = stripeVerifier(stripeSecret, 300);
+  const header = `t=${NOW},${stripeV1(NOW)}`;
+  assert.deepEqual(verifier.verify({ 'stripe-signature': header }, stripeEvent, NOW), { ok: true, deliveryId: 'evt_1' });
+  const spaced = `t=${NOW}, ${stripeV1(NOW).toUpperCase().replace('V1=', 'v1=')}, v0=${'0'.repeat(64)}`;
+  assert.deepEqual(verifier.verify({ 'stripe-signature': spaced }, stripeEvent, NOW), { ok: true, deliveryId: 'evt_1' });
+  for (const text of ['not json', '[1]', '{"object":"event"}', '{"id":7}']) {
+    const body = Buffer.from(text);
+    const result = verifier.verify({ 'stripe-signature': `t=${NOW},${stripeV1(NOW, stripeSecret, body)}` }, body, NOW);
+    assert.deepEqual(result, { ok: true }, `${text}: no event id, no delivery id`);
+  }
+});
+
+test('stripe: while a secret is rolled, any of several v1 signatures may match', () => {
+  const verifier = stripeVerifier(stripeSecret, 300);
+  const header = `t=${NOW},${stripeV1(NOW, 'whsec_old')},${stripeV1(NOW)}`;
+  assert.deepEqual(verifier.verify({ 'stripe-signature': header }, stripeEvent, NOW), { ok: true, deliveryId: 'evt_1' });
+  const neither = `t=${NOW},${stripeV1(NOW, 'whsec_old')},${stripeV1(NOW, 'whsec_older')}`;
+  assert.deepEqual(verifier.verify({ 'stripe-signature': neither }, stripeEvent, NOW), {
+    ok: false,
+    reason: `no v1 signature in Stripe-Signature matches "<t>.<body>" signed with this source's secret`,
+  });
+});
+
+test('stripe: refuses a missing or malformed header, a v0-only header, and a signature over another timestamp', () => {
+  const verifier = stripeVerifier(stripeSecret, 300);
+  assert.deepEqual(verifier.verify({}, stripeEvent, NOW), { ok: false, reason: 'missing Stripe-Signature header' });
+  const malformed = { ok: false, reason: 'Stripe-Signature is malformed: expected "t=<unix time>,v1=<hex signature>"' };
+  for (const header of ['', 'garbage', stripeV1(NOW), `t=${NOW}`, `t=${NOW},v0=${'0'.repeat(64)}`, `t=${NOW},t=${NOW},${stripeV1(NOW)}`, `t=${NOW},${stripeV1(NOW)},`]) {
+    assert.deepEqual(verifier.verify({ 'stripe-signature': header }, stripeEvent, NOW), malformed, header);
+  }
+  const moved = verifier.verify({ 'stripe-signature': `t=${NOW + 1},${stripeV1(NOW)}` }, stripeEvent, NOW);
+  assert.equal(moved.ok, false, 'the timestamp is part of what is signed');
+  const tampered = verifier.verify({ 'stripe-signature': `t=${NOW},${stripeV1(NOW)}` }, Buffer.from('{"id":"evt_2"}'), NOW);
+  assert.equal(tampered.ok, false);
+});
+
+test('stripe: enforces the tolerance both ways, after the signature, naming the skew', () => {
+  const verifier = stripeVerifier(stripeSecret, 300);
+  const at = (timestamp: number) => verifier.verify({ 'stripe-signature': `t=${timestamp},${stripeV1(timestamp)}` }, stripeEvent, NOW);
+  assert.equal(at(NOW - 300).ok, true);
+  assert.equal(at(NOW + 300).ok, true);
+  assert.deepEqual(at(NOW - 301), {
+    ok: false,
+    reason: "the Stripe-Signature timestamp is 301 s away from this server's clock; the tolerance is 300 s",
+  });
+  assert.equal(at(NOW + 301).ok, false);
+  const forged = verifier.verify({ 'stripe-signature': `t=1,v1=${'f'.repeat(64)}` }, stripeEvent, NOW);
+  assert.match(forged.ok ? '' : forged.reason, /^no v1 signature/);
+  const wordy = verifier.verify({ 'stripe-signature': `t=soon,${stripeV1('soon')}` }, stripeEvent, NOW);
+  assert.deepEqual(wordy, { ok: false, reason: 'the Stripe-Signature timestamp must be a unix time in seconds' });
+});
+
+const slackSecret = '8f742231b10e8888abcd99yyyzzz85a5';
+const slackEvent = Buffer.from('{"type":"event_callback","event_id":"Ev0123","event":{"type":"app_mention","text":"hi"}}');
+const slackSigned = (body: Buffer, timestamp: number | string = NOW, secret = slackSecret) => ({
+  'x-slack-request-timestamp': String(timestamp),
+  'x-slack-signature': `v0=${hmacHex(secret, `v0:${timestamp}:`, body)}`,
+});
+
+test('slack: accepts v0=<hex> over "v0:<timestamp>:<body>", the event_id as delivery id', () => {
+  const verifier = slackVerifier(slackSecret, 300);
+  assert.deepEqual(verifier.verify(slackSigned(slackEvent), slackEvent, NOW), { ok: true, deliveryId: 'Ev0123' });
+  const command = Buffer.from('command=%2Fdeploy&text=api');
+  assert.deepEqual(verifier.verify(slackSigned(command), command, NOW), { ok: true }, 'a slash command has no event_id');
+});
+
+test('slack: refuses missing headers, a wrong secret, another scheme and a stale timestamp', () => {
+  const verifier = slackVerifier(slackSecret, 60);
+  const { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } = slackSigned(slackEvent);
+  assert.deepEqual(verifier.verify({ 'x-slack-request-timestamp': timestamp }, slackEvent, NOW), {
+    ok: false,
+    reason: 'missing X-Slack-Signature header',
+  });
+  assert.deepEqual(verifier.verify({ 'x-slack-signature': signature }, slackEvent, NOW), {
+    ok: false,
+    reason: 'missing X-Slack-Request-Timestamp header',
+  });
+  const mismatch = { ok: false, reason: `X-Slack-Signature does not match "v0:<timestamp>:<body>" signed with this source's secret` };
+  assert.deepEqual(verifier.verify(slackSigned(slackEvent, NOW, 'other'), slackEvent, NOW), mismatch);
+  assert.deepEqual(verifier.verify({ 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature.replace('v0=', 'v1=') }, slackEvent, NOW), mismatch);
+  assert.deepEqual(verifier.verify({ 'x-slack-request-timestamp': String(NOW + 1), 'x-slack-signature': signature }, slackEvent, NOW), mismatch);
+  assert.deepEqual(verifier.verify(slackSigned(slackEvent, NOW - 61), slackEvent, NOW), {
+    ok: false,
+    reason: "X-Slack-Request-Timestamp is 61 s away from this server's clock; the tolerance is 60 s",
+  });
+  assert.equal(verifier.verify(slackSigned(slackEvent, NOW + 61), slackEvent, NOW).ok, false);
+});
+
+test('slack: a signed url_verification is answered with its challenge, an unsigned one refused', () => {
+  const verifier = slackVerifier(slackSecret, 300);
+  const handshake = Buffer.from('{"token":"Jhj5dZrVaK7Z","challenge":"3eZbrw1aBm2rZgRNFdxV","type":"url_verification"}');
+  assert.deepEqual(verifier.verify(slackSigned(handshake), handshake, NOW), { ok: true, answer: { challenge: '3eZbrw1aBm2rZgRNFdxV' } });
+  assert.equal(verifier.verify(slackSigned(handshake, NOW, 'other'), handshake, NOW).ok, false);
 });
 
 test('bearer: accepts exactly the token after "Bearer", any case of the scheme', () => {
