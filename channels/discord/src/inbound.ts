@@ -1,20 +1,20 @@
 /**
- * What happens to each message and button press the gateway (or catch-up) hands over: the
- * sender gate (pairing replies, silent drops), the DM text commands /sessions and /use, typed
- * permission answers (`yes <id>` from an allowlisted user in their DM), and for a message let
- * through: typing indicator, ack reaction, then the event handed to `deliver`. Attachments are
- * only described; the agent downloads them on demand.
+ * What happens to each message and button press the gateway (or catch-up) hands over: the DM
+ * text commands /sessions and /use, then the kit's ChatInbound (the sender gate, pairing replies
+ * as a quote of the stranger's message, typed permission answers acknowledged with ✅ / ❌, typing
+ * and ack reaction, then the event handed to `deliver`). Attachments are only described; the
+ * agent downloads them on demand.
  *
  * Items are handled one at a time, in arrival order, so events and cursors keep Discord's order.
  */
 import {
   type AccessStore,
+  ChatInbound,
   type Log,
   type PromptBook,
   type SessionSwitch,
   type VerdictSink,
   answerSessionCommand,
-  parseVerdict,
 } from '@openchannels/kit';
 import type { APIMessage, APIMessageComponentInteraction } from '@discordjs/core/http-only';
 import { type DiscordConnector, describeError } from './connector.js';
@@ -35,8 +35,11 @@ export interface InboundOptions {
 
 export class InboundPipeline {
   private queue: Promise<void> = Promise.resolve();
+  private readonly chat: ChatInbound;
 
-  constructor(private readonly options: InboundOptions) {}
+  constructor(private readonly options: InboundOptions) {
+    this.chat = new ChatInbound(options);
+  }
 
   /** Queues a message behind those before it; resolves once it is handled. */
   message(message: APIMessage & { guild_id?: string }): Promise<void> {
@@ -82,27 +85,13 @@ export class InboundPipeline {
       await this.answer(inbound.chatId, answerSessionCommand(command as 'sessions' | 'use', inbound.text ?? '', this.options.sessions));
       return;
     }
-    const decision = access.gate(inbound);
-    if (decision.action === 'drop') return;
-    if (decision.action === 'pair') {
-      await connector
-        .sendText(inbound.chatId, decision.text, { replyTo: message.id })
-        .catch((err) => this.options.log(`failed to send pairing code: ${describeError(err)}`));
-      return;
-    }
-    const parsed = parseVerdict(inbound.text ?? '');
-    if (parsed && access.mayAnswerPermission(inbound.senderId, inbound.isDirect)) {
-      await this.options.verdict(parsed.request_id, parsed.behavior);
-      connector.api.channels
-        .addMessageReaction(inbound.chatId, message.id, parsed.behavior === 'allow' ? '✅' : '❌')
-        .catch((err) => this.options.log(`verdict reaction failed: ${describeError(err)}`));
-      await this.options.prompts.settle(parsed.request_id, parsed.behavior);
-      return;
-    }
-    connector.typing(inbound.chatId);
-    const ack = decision.access.ackReaction;
-    if (ack) connector.api.channels.addMessageReaction(inbound.chatId, message.id, ack).catch(() => {});
-    await this.options.deliver(item.content, item.meta, message.id);
+    await this.chat.admit(inbound, {
+      replyWithPairing: async (text) => void (await connector.sendText(inbound.chatId, text, { replyTo: message.id })),
+      acknowledgeVerdict: (behavior) => connector.api.channels.addMessageReaction(inbound.chatId, message.id, behavior === 'allow' ? '✅' : '❌'),
+      showTyping: () => connector.typing(inbound.chatId),
+      react: (emoji) => connector.api.channels.addMessageReaction(inbound.chatId, message.id, emoji),
+      deliver: () => this.options.deliver(item.content, item.meta, message.id),
+    });
   }
 
   private async answer(chatId: string, text: string): Promise<void> {

@@ -1,8 +1,8 @@
 /**
- * What happens to each update Telegram delivers: the sender gate (pairing replies, silent drops),
- * the DM-only bot commands, permission answers (buttons, and `yes <id>` typed by an allowlisted
- * user in their DM), and for a message let through: typing indicator, ack reaction, the photo
- * fetched into the inbox, then the event handed to `deliver`.
+ * What happens to each update Telegram delivers: button presses on permission prompts, the
+ * DM-only bot commands, then the kit's ChatInbound (the sender gate, pairing replies, typed
+ * permission answers acknowledged with 👍 / 👎, typing and ack reaction) and, for a message let
+ * through, the photo fetched into the inbox before the event is handed to `deliver`.
  *
  * Nothing slow stands between one message and the next: voice notes, documents and videos are
  * only described (the agent downloads them on demand); a photo download is bounded in time and
@@ -10,12 +10,12 @@
  */
 import {
   type AccessStore,
+  ChatInbound,
   type Log,
   type PromptBook,
   type SessionSwitch,
   type VerdictSink,
   answerSessionCommand,
-  parseVerdict,
 } from '@openchannels/kit';
 import type { Update } from 'grammy/types';
 import { type BotCommand, type TelegramConnector, type TelegramMessage, describeApiError } from './connector.js';
@@ -43,9 +43,11 @@ export interface InboundOptions {
 }
 
 export class InboundPipeline {
-  private readonly refusedAcks = new Set<string>();
+  private readonly chat: ChatInbound;
 
-  constructor(private readonly options: InboundOptions) {}
+  constructor(private readonly options: InboundOptions) {
+    this.chat = new ChatInbound(options);
+  }
 
   /** Handles updates one after another, in Telegram's order. */
   async handleUpdates(updates: Update[], signal?: AbortSignal): Promise<void> {
@@ -65,52 +67,27 @@ export class InboundPipeline {
       await this.answerCommand(item, item.command);
       return;
     }
-    const decision = this.options.access.gate(item.inbound);
-    if (decision.action === 'drop') return;
-    if (decision.action === 'pair') {
-      await connector.sendText(item.inbound.chatId, decision.text).catch((err) => this.failed('pairing reply', err));
-      return;
-    }
-    if (await this.consumedAsVerdict(item)) return;
     const { chatId } = item.inbound;
-    connector.typing(chatId).catch(() => {});
-    const ack = decision.access.ackReaction;
-    if (ack) {
-      connector.react(chatId, item.messageId, ack).catch((err) => {
-        // Said once per emoji: a setting Telegram refuses would otherwise fill the log.
-        if (this.refusedAcks.has(ack)) return;
-        this.refusedAcks.add(ack);
-        this.failed(`ackReaction ${ack}`, err);
-      });
-    }
-    const meta = { ...item.meta };
-    if (item.photoFileId) {
-      // Only now, past the gate: anyone can send a photo to a bot.
-      const timeout = AbortSignal.timeout(PHOTO_DOWNLOAD_TIMEOUT_MS);
-      const photoSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      try {
-        meta.image_path = await connector.download(item.photoFileId, photoSignal);
-      } catch (err) {
-        this.options.log(`photo download failed: ${describeApiError(err)}`);
-      }
-    }
-    await this.options.deliver(item.content, meta, `${connector.botId}:${update.update_id}`);
-  }
-
-  /**
-   * `yes abcde` / `no abcde` counts only from an allowlisted user in their DM; from anyone else,
-   * e.g. a member of an admitted group, it is ordinary chat.
-   */
-  private async consumedAsVerdict(item: TelegramMessage): Promise<boolean> {
-    const parsed = parseVerdict(item.inbound.text ?? '');
-    if (!parsed || !this.options.access.mayAnswerPermission(item.inbound.senderId, item.inbound.isDirect)) return false;
-    await this.options.verdict(parsed.request_id, parsed.behavior);
-    const { connector, prompts } = this.options;
-    connector
-      .react(item.inbound.chatId, item.messageId, VERDICT_REACTIONS[parsed.behavior])
-      .catch((err) => this.failed('verdict reaction', err));
-    await prompts.settle(parsed.request_id, parsed.behavior);
-    return true;
+    await this.chat.admit(item.inbound, {
+      replyWithPairing: async (text) => void (await connector.sendText(chatId, text)),
+      acknowledgeVerdict: (behavior) => connector.react(chatId, item.messageId, VERDICT_REACTIONS[behavior]),
+      showTyping: () => void connector.typing(chatId).catch(() => {}),
+      react: (emoji) => connector.react(chatId, item.messageId, emoji),
+      deliver: async () => {
+        const meta = { ...item.meta };
+        if (item.photoFileId) {
+          // Only now, past the gate: anyone can send a photo to a bot.
+          const timeout = AbortSignal.timeout(PHOTO_DOWNLOAD_TIMEOUT_MS);
+          const photoSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+          try {
+            meta.image_path = await connector.download(item.photoFileId, photoSignal);
+          } catch (err) {
+            this.options.log(`photo download failed: ${describeApiError(err)}`);
+          }
+        }
+        await this.options.deliver(item.content, meta, `${connector.botId}:${update.update_id}`);
+      },
+    });
   }
 
   /**

@@ -37,3 +37,4 @@ export {
   type PromptSurface,
   type VerdictSink,
 } from './prompt-book.js';
+export { ChatInbound, type ChatInboundContext, type ChatMessageSteps } from './chat-inbound.js';
