@@ -22,20 +22,22 @@ export const RUN_USAGE = `usage: openchannels run [options] -- <agent command> [
   --dangerously-load-development-channels <entry>...
                                  channels to load although they are not on the approved list (asks first)
   --marketplace <dir>            another plugin marketplace (this repository's is always known)
-  --managed-settings <file>      organisation policy (default ${defaultManagedSettingsPath()})`;
+  --managed-settings <file>      organisation policy (default ${defaultManagedSettingsPath()})
+  --no-reply-reminders           do not remind the agent when a turn answers a person's channel message only here`;
 
 export interface RunArguments {
   channels: ChannelEntry[];
   development: ChannelEntry[];
   marketplaceDirs: string[];
   managedSettingsPath?: string;
+  replyReminders: boolean;
   agent: string[];
 }
 
 export function parseRunArguments(argv: string[]): RunArguments {
   const separator = argv.indexOf('--');
   if (separator < 0 || separator === argv.length - 1) throw new Error(`name the agent command after --\n${RUN_USAGE}`);
-  const parsed: RunArguments = { channels: [], development: [], marketplaceDirs: [], agent: argv.slice(separator + 1) };
+  const parsed: RunArguments = { channels: [], development: [], marketplaceDirs: [], replyReminders: true, agent: argv.slice(separator + 1) };
   const options = argv.slice(0, separator);
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
@@ -46,6 +48,7 @@ export function parseRunArguments(argv: string[]): RunArguments {
     else if (option === '--dangerously-load-development-channels') parsed.development.push(...entries());
     else if (option === '--marketplace' && values.length === 1) parsed.marketplaceDirs.push(values[0]!);
     else if (option === '--managed-settings' && values.length === 1) parsed.managedSettingsPath = values[0];
+    else if (option === '--no-reply-reminders' && values.length === 0) parsed.replyReminders = false;
     else throw new Error(`unknown or incomplete option ${option}\n${RUN_USAGE}`);
   }
   return parsed;
@@ -100,6 +103,7 @@ export async function runSession(argv: string[], input = process.stdin, output =
     agentArgs: args.agent.slice(1),
     cwd,
     view,
+    replyReminders: args.replyReminders,
   });
   try {
     await session.start();

@@ -2,7 +2,9 @@
  * A channel-capable session around an ACP agent: opted-in channels' events become prompts (queued
  * while the agent is busy, delivered together at the next turn in arrival order), the agent
  * reaches every channel's tools through the tool bridge, and permission requests go to the
- * terminal and every relaying channel at once, the first answer winning.
+ * terminal and every relaying channel at once, the first answer winning. When a turn leaves a
+ * person's message unanswered on its channel (an answer written only to the terminal reaches
+ * nobody there), the agent is reminded once.
  */
 import type * as acp from '@agentclientprotocol/sdk';
 import { type Behavior, type ChannelEvent, errorText, inputPreview } from '@openchannels/kit';
@@ -32,6 +34,8 @@ export interface SessionOptions {
   agentArgs: string[];
   cwd: string;
   view: SessionView;
+  /** Remind the agent when a turn answered a person's channel message only in the terminal (default true). */
+  replyReminders?: boolean;
 }
 
 interface RunningChannel {
@@ -41,9 +45,14 @@ interface RunningChannel {
   delivers: boolean;
   /** Delivers, and declares claude/channel/permission: it is asked for permission verdicts. */
   relays: boolean;
+  /** Has a `reply` tool: the way back to the people who write there. */
+  replies: boolean;
 }
 
-type QueuedPrompt = { from: 'user' | 'channel'; block: acp.ContentBlock };
+type QueuedPrompt =
+  | { from: 'user' | 'host'; block: acp.ContentBlock }
+  /** `awaitsReply`: the chat of a person's message, on a channel that can reply. */
+  | { from: 'channel'; block: acp.ContentBlock; channel: string; awaitsReply?: string };
 
 export class HostSession {
   private readonly channels = new Map<string, RunningChannel>();
@@ -53,6 +62,8 @@ export class HostSession {
   private bridge?: ToolBridge;
   private busy = false;
   private firstTurn = true;
+  /** The running turn's channel messages from people, by channel: the chat ids not answered yet. */
+  private unanswered = new Map<string, Set<string>>();
   private ended?: (code: number) => void;
   readonly finished = new Promise<number>((resolve) => (this.ended = resolve));
 
@@ -71,7 +82,10 @@ export class HostSession {
     });
     this.bridge = await ToolBridge.start(
       new Map([...this.channels].map(([name, channel]) => [name, channel.connection])),
-      (call) => view.channelTool(call),
+      (call) => {
+        if (call.tool === 'reply' && !call.result.isError) this.unanswered.get(call.channel)?.delete(String(call.arguments.chat_id));
+        view.channelTool(call);
+      },
     );
     this.agent = await AcpAgent.start({
       command: this.options.agentCommand,
@@ -109,7 +123,8 @@ export class HostSession {
       delivers = false;
       view.notice(`${formatEntry(registration.entry)}: channel notifications skipped: server does not declare claude/channel`);
     }
-    this.channels.set(spec.name, { name: spec.name, connection, delivers, relays: delivers && connection.relaysPermissions });
+    const replies = (await connection.listTools()).some((tool) => tool.name === 'reply');
+    this.channels.set(spec.name, { name: spec.name, connection, delivers, relays: delivers && connection.relaysPermissions, replies });
   }
 
   private onEvent(channelName: string, event: ChannelEvent): void {
@@ -117,7 +132,10 @@ export class HostSession {
     if (!channel?.delivers) return; // not opted in for this session: a plain MCP server
     const tag = renderChannelTag(channelName, event.content, event.meta);
     this.options.view.event(channelName, tag);
-    this.enqueue({ from: 'channel', block: { type: 'text', text: tag } });
+    // A message from a person names its sender (`user`); an alert or a webhook event needs no answer.
+    const chatId = event.meta?.chat_id;
+    const awaitsReply = channel.replies && event.meta?.user !== undefined && chatId !== undefined ? String(chatId) : undefined;
+    this.enqueue({ from: 'channel', block: { type: 'text', text: tag }, channel: channelName, ...(awaitsReply ? { awaitsReply } : {}) });
   }
 
   /** What the person typed goes to the agent like any prompt, in order with channel events. */
@@ -152,7 +170,14 @@ export class HostSession {
   private pump(): void {
     if (this.busy || !this.agent || this.queue.length === 0) return;
     this.busy = true;
-    const blocks = this.queue.splice(0).map((item) => item.block);
+    const items = this.queue.splice(0);
+    const blocks = items.map((item) => item.block);
+    this.unanswered = new Map();
+    for (const item of items) {
+      if (item.from !== 'channel' || item.awaitsReply === undefined) continue;
+      const chats = this.unanswered.get(item.channel) ?? new Set<string>();
+      this.unanswered.set(item.channel, chats.add(item.awaitsReply));
+    }
     if (this.firstTurn) {
       this.firstTurn = false;
       const preamble = this.instructionsPreamble();
@@ -160,12 +185,33 @@ export class HostSession {
     }
     this.agent
       .prompt(blocks)
-      .then((stopReason) => this.options.view.turnEnded(stopReason))
+      .then((stopReason) => {
+        this.options.view.turnEnded(stopReason);
+        if (stopReason === 'end_turn') this.remindOfUnanswered();
+      })
       .catch((err) => this.options.view.notice(`the turn failed: ${errorText(err)}`))
       .finally(() => {
         this.busy = false;
         this.pump();
       });
+  }
+
+  /**
+   * People on a channel see only what its reply tool sends. A turn that ended with a person's
+   * message unanswered most likely wrote its answer to the terminal: the agent is told so once,
+   * in the next turn (a reminder asks for no reply itself, so it cannot repeat).
+   */
+  private remindOfUnanswered(): void {
+    const chats = [...this.unanswered].flatMap(([channel, ids]) => [...ids].map((id) => `${channel} (chat_id ${id})`));
+    this.unanswered = new Map();
+    if (chats.length === 0 || this.options.replyReminders === false) return;
+    const where = chats.join(', ');
+    this.options.view.notice(`nothing was sent back to ${where}: reminding the agent`);
+    const text =
+      `[openchannels] Your last turn sent nothing back to ${where}. The people there see only what the channel's ` +
+      'reply tool sends, not what you write here. If they should hear from you, answer them now with that reply tool; ' +
+      'if no answer is needed, say so in one line.';
+    this.enqueue({ from: 'host', block: { type: 'text', text } });
   }
 
   /**

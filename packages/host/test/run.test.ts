@@ -35,6 +35,37 @@ describe('openchannels run', () => {
     assert.equal(await session.quit(), 0);
   });
 
+  test("a person's message answered only in the terminal gets one reminder; an answered one, or an alert, gets none", async () => {
+    const session = open(dev);
+    session.type('y');
+    await session.expect(/^· ready/);
+    session.type('!call alerts emit {"content":"is the deploy done?","meta":{"chat_id":"c7","user":"bob"}}');
+    const notice = await session.expect(/^· nothing was sent back/);
+    assert.equal(notice, '· nothing was sent back to alerts (chat_id c7): reminding the agent');
+    const reminder = await session.turn(3);
+    assert.equal(reminder.blocks.length, 1);
+    assert.match(reminder.blocks[0]!, /^\[openchannels\] Your last turn sent nothing back to alerts \(chat_id c7\)\. The people there see only what the channel's reply tool sends/);
+    session.type('!call alerts emit {"content":"and the tests?\\n!reply all green","meta":{"chat_id":"c7","user":"bob"}}');
+    await session.turn(5);
+    session.type('!call alerts emit {"content":"disk at 91%","meta":{"chat_id":"pager"}}');
+    await session.turn(7);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(session.turns().length, 7, 'no reminder after the reply, none for an alert, none for a reminder');
+    assert.deepEqual((await session.turn(5)).actions.map((a) => a.tool), ['reply']);
+    await session.quit();
+  });
+
+  test('--no-reply-reminders leaves an unanswered message alone', async () => {
+    const session = open([...dev, '--no-reply-reminders']);
+    session.type('y');
+    await session.expect(/^· ready/);
+    session.type('!call alerts emit {"content":"anyone?","meta":{"chat_id":"c7","user":"bob"}}');
+    await session.turn(2);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(session.turns().length, 2);
+    await session.quit();
+  });
+
   test("the first turn carries each channel's instructions; the agent sees its tools by name", async () => {
     const session = open(dev);
     session.type('y');
