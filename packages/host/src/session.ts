@@ -123,7 +123,9 @@ export class HostSession {
       delivers = false;
       view.notice(`${formatEntry(registration.entry)}: channel notifications skipped: server does not declare claude/channel`);
     }
-    const replies = (await connection.listTools()).some((tool) => tool.name === 'reply');
+    // A channel whose tools cannot be listed still delivers; it is only never waited on for a reply.
+    const tools = await connection.listTools().catch(() => []);
+    const replies = tools.some((tool) => tool.name === 'reply');
     this.channels.set(spec.name, { name: spec.name, connection, delivers, relays: delivers && connection.relaysPermissions, replies });
   }
 
